@@ -1,0 +1,58 @@
+# aksnet.networking — developer entry points. `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+LAB_DIR ?= .cache/lab
+DEMO_DIR ?= demo-output
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test sanity lint ruff ansible-lint units integration lab-up lab-down bench clean
+
+help:
+	@echo "make demo   - set up, start the local lab, run the demo playbook, print where the result is"
+	@echo "make test   - set up, then ruff, ansible-lint, ansible-test sanity, unit and integration tests"
+	@echo "make setup | lint | sanity | units | integration | lab-up | lab-down | bench | clean"
+
+$(VENV)/.aksnet-setup: requirements.txt tests/requirements.txt scripts/setup.sh
+	bash scripts/setup.sh
+
+setup: $(VENV)/.aksnet-setup
+	@bash scripts/setup.sh >/dev/null
+
+demo: setup
+	bash scripts/demo.sh "$(LAB_DIR)" "$(DEMO_DIR)"
+
+test: setup lint sanity units integration
+	@echo "make test: all gates passed"
+
+lint: ruff ansible-lint
+
+ruff: setup
+	$(VENV)/bin/ruff check .
+
+ansible-lint: setup
+	@if [ -n "$$(ls roles playbooks 2>/dev/null)" ]; then \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(VENV)/collections" \
+	    $(VENV)/bin/ansible-lint --offline --profile production roles playbooks; \
+	else echo "ansible-lint: no roles or playbooks yet"; fi
+
+sanity: setup
+	bash scripts/ansible_test.sh sanity --requirements --python 3.11 --color no
+
+units: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+lab-up: setup
+	$(PY) -m tests.lab up --dir "$(LAB_DIR)"
+
+lab-down:
+	$(PY) -m tests.lab down --dir "$(LAB_DIR)"
+
+bench: setup
+	@for b in tests/perf/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: lab-down
+	rm -rf .cache build $(DEMO_DIR) .pytest_cache .ruff_cache

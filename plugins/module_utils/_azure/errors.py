@@ -1,0 +1,95 @@
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn Azure SDK exceptions into one clear sentence: ARM error code, target, message, request id, fix."""
+
+from __future__ import annotations
+
+# A one-line fix for ARM / AKS error codes users meet most; the service's own message always comes first.
+FIXES = {
+    "AuthenticationFailed": "check the credentials (auth_source, client_id/secret/tenant) and the cloud_environment.",
+    "InvalidAuthenticationToken": "the token is not valid for this cloud: check cloud_environment / arm_endpoint.",
+    "AuthorizationFailed": "grant the identity a role on the resource group (for example 'Azure Kubernetes Service Contributor Role').",
+    "ResourceGroupNotFound": "create the resource group first or correct the resource_group option.",
+    "ResourceNotFound": "check the resource name and resource_group.",
+    "SubscriptionNotFound": "check subscription_id (az account list -o table).",
+    "OperationNotAllowed": "another operation is running on this resource: wait for it to finish, then retry.",
+    "Conflict": "another operation is running on this resource: wait for it to finish, then retry.",
+    "ServiceCidrOverlapExistingSubnetsCidr": "choose a network.service_cidr that overlaps no subnet of the cluster's VNet or peered networks.",
+    "NetworkProfileCIDROverlapVNET": "choose a pod/service CIDR outside the VNet's address space.",
+    "InsufficientSubnetSize": "use a larger node subnet, fewer max_pods, or Azure CNI Overlay.",
+    "InvalidSubnetId": "pass the full resource id of an existing subnet.",
+    "PropertyChangeNotAllowed": "this field cannot change in place: recreate the cluster with the new value.",
+    "QuotaExceeded": "request a quota increase for the region or choose a smaller vm_size/count.",
+    "TooManyRequests": "Azure throttled the requests: retry later.",
+}
+
+
+class AzureApiError(Exception):
+    """An Azure request failed; ``str()`` is the user-facing message, ``code``/``details`` structured."""
+
+    def __init__(self, message, code=None, status=None, target=None, request_id=None):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.target = target
+        self.request_id = request_id
+
+    def as_result(self):
+        return {"code": self.code, "status": self.status, "target": self.target, "request_id": self.request_id}
+
+
+def _request_id(exc):
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return headers.get("x-ms-request-id") or headers.get("x-ms-correlation-request-id")
+    except AttributeError:
+        return None
+
+
+def describe(exc, action: str) -> AzureApiError:
+    """Map an azure-core / azure-identity exception raised while doing ``action`` to an AzureApiError."""
+    name = type(exc).__name__
+    if (name == "ClientAuthenticationError" and getattr(exc, "status_code", None) is None) or name == "CredentialUnavailableError":
+        text = str(exc).splitlines()[0] if str(exc) else name
+        return AzureApiError(
+            f"Could not get an Azure token while trying to {action}: {text}. "
+            "Fix: set auth_source and its credentials (service principal: client_id, secret, tenant; managed identity; or az login for auth_source cli).",
+            code="CredentialUnavailable",
+        )
+    if name in ("ServiceRequestError", "ServiceRequestTimeoutError", "ServiceResponseError", "ServiceResponseTimeoutError"):
+        text = str(exc).splitlines()[0] if str(exc) else name
+        return AzureApiError(
+            f"Could not reach Azure Resource Manager to {action}: {text}. "
+            "Fix: check network access and cloud_environment / arm_endpoint (and REQUESTS_CA_BUNDLE for a custom endpoint's certificate).",
+            code="ConnectionFailed",
+        )
+    status = getattr(exc, "status_code", None)
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    message = getattr(error, "message", None)
+    target = getattr(error, "target", None)
+    if not code:
+        response = getattr(exc, "response", None)
+        try:
+            body = response.json() if response is not None else None
+        except Exception:  # pylint: disable=broad-except  # a non-JSON body: keep the exception text
+            body = None
+        err = (body or {}).get("error") if isinstance(body, dict) else None
+        if isinstance(err, dict):
+            code, message, target = err.get("code"), err.get("message"), err.get("target")
+    if not message:
+        message = (getattr(exc, "message", None) or str(exc) or name).splitlines()[0]
+    request_id = _request_id(exc)
+    parts = [f"Azure returned {status or 'an error'}"]
+    if code:
+        parts[0] += f" {code}"
+    if target:
+        parts[0] += f" (target {target})"
+    text = f"{parts[0]} while trying to {action}: {message.rstrip('.')}."
+    fix = FIXES.get(code or "")
+    if fix:
+        text += f" Fix: {fix}"
+    if request_id:
+        text += f" [x-ms-request-id {request_id}]"
+    return AzureApiError(text, code=code, status=status, target=target, request_id=request_id)

@@ -1,0 +1,106 @@
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read and write the snapshot format (DESIGN.md, "Snapshot format"). Pure: files only, no SDK.
+
+A snapshot is YAML or JSON: a ``kind: List`` (what ``kubectl get ... -o yaml`` prints), separate
+documents, or a mix; an optional top-level document ``kind: AzureNetworkFacts`` carries Azure facts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+_DOC_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+AZURE_FACTS_KIND = "AzureNetworkFacts"
+AZURE_FACTS_API_VERSION = "aksnet.networking/v1"
+SNAPSHOT_META_KIND = "SnapshotInfo"
+
+
+class SnapshotError(Exception):
+    """The snapshot file cannot be read; the message says why and what to do."""
+
+
+def _yaml_loader():
+    import yaml  # PyYAML is a dependency of ansible-core
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader), yaml
+
+
+def _documents(text: str, path: str) -> list:
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        # Fast path: one JSON document, or JSON documents separated by YAML's "---" lines
+        # (what render_snapshot writes). Anything else falls through to the YAML parser.
+        try:
+            docs = [json.loads(part) for part in _DOC_SEPARATOR.split(text) if part.strip()]
+        except ValueError:
+            pass
+        else:
+            return [d for doc in docs for d in (doc if isinstance(doc, list) else [doc])]
+    loader, yaml = _yaml_loader()
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
+    except yaml.YAMLError as exc:
+        raise SnapshotError(f"snapshot {path} is not valid YAML or JSON: {exc}. Write it with the snapshot module or kubectl get -o yaml.") from None
+
+
+def _flatten(doc, objects: list, azure: list, meta: list) -> None:
+    if isinstance(doc, list):
+        for item in doc:
+            _flatten(item, objects, azure, meta)
+        return
+    if not isinstance(doc, dict):
+        raise SnapshotError(f"snapshot documents must be mappings with a kind, found {type(doc).__name__}")
+    kind = doc.get("kind")
+    if kind == AZURE_FACTS_KIND:
+        azure.append(doc)
+    elif kind == SNAPSHOT_META_KIND:
+        meta.append(doc)
+    elif kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in doc):
+        list_kind = kind[:-4] if kind != "List" else None
+        for item in doc.get("items") or []:
+            if list_kind and isinstance(item, dict) and "kind" not in item:
+                item = dict(item, kind=list_kind, apiVersion=doc.get("apiVersion"))
+            _flatten(item, objects, azure, meta)
+    elif kind:
+        objects.append(doc)
+    else:
+        raise SnapshotError("a snapshot document has no kind: each object needs apiVersion and kind")
+
+
+def load_snapshot(path: str) -> dict:
+    """Return ``{objects: [...], azure: {...} or None, info: {...}}`` from a snapshot file."""
+    if not os.path.exists(path):
+        raise SnapshotError(f"snapshot file {path} does not exist: pass the path the snapshot module wrote (option dest).")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc.strerror}") from None
+    objects: list = []
+    azure: list = []
+    meta: list = []
+    for doc in _documents(text, path):
+        _flatten(doc, objects, azure, meta)
+    facts = None
+    if azure:
+        facts = {k: v for k, v in azure[-1].items() if k not in ("kind", "apiVersion")}
+    info = {k: v for k, v in meta[-1].items() if k not in ("kind", "apiVersion")} if meta else {}
+    return {"objects": objects, "azure": facts, "info": info}
+
+
+def render_snapshot(objects: list, azure_facts: dict | None = None, info: dict | None = None) -> str:
+    """The snapshot file's text: multi-document YAML whose documents are written as JSON.
+
+    The first document is the ``kind: List`` of Kubernetes objects; ``SnapshotInfo`` (when and from
+    where it was taken, skipped kinds) and ``AzureNetworkFacts`` follow as top-level documents.
+    """
+    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}]
+    if info:
+        docs.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": SNAPSHOT_META_KIND}, **info))
+    if azure_facts:
+        docs.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": AZURE_FACTS_KIND}, **azure_facts))
+    return "---\n".join(json.dumps(doc, sort_keys=True) + "\n" for doc in docs)

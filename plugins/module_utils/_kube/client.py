@@ -1,0 +1,255 @@
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes API access: connection settings from kubeconfig / options / K8S_AUTH_* variables, and a
+small REST client (urllib3) for raw paths, paginated LISTs, writes and dry runs.
+
+The kubernetes package is used only to read kubeconfig files (contexts, exec plugins, client
+certificates); requests go through urllib3 directly so behaviour does not depend on the version of
+the generated client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import quote, urlencode
+
+from ansible.module_utils.basic import env_fallback
+
+KUBE_AUTH_SPEC = {
+    "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
+    "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
+    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"], "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL"])},
+    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"], "fallback": (env_fallback, ["K8S_AUTH_SSL_CA_CERT"])},
+    "client_cert": {"type": "path", "aliases": ["cert_file"], "fallback": (env_fallback, ["K8S_AUTH_CERT_FILE"])},
+    "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False, "fallback": (env_fallback, ["K8S_AUTH_KEY_FILE"])},
+    "request_timeout": {"type": "float", "default": 30},
+}
+
+DEFAULT_PAGE_SIZE = 500
+
+
+class KubeConfigError(Exception):
+    """Bad connection settings; raised before any request."""
+
+
+class KubeApiError(Exception):
+    """A request to the Kubernetes API failed; ``str()`` is the user-facing sentence."""
+
+    def __init__(self, message, status=None, reason=None, server_message=None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.server_message = server_message
+
+
+def api_path(api_version: str, plural: str, namespace: str | None = None, name: str | None = None) -> str:
+    """REST path of a collection or object, e.g. ``/apis/networking.k8s.io/v1/namespaces/a/networkpolicies/b``."""
+    base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    if namespace:
+        base += f"/namespaces/{quote(namespace, safe='')}"
+    base += f"/{plural}"
+    if name:
+        base += f"/{quote(name, safe='')}"
+    return base
+
+
+def _load_configuration(params: dict):
+    """A kubernetes.client.Configuration from the options (imports the kubernetes package)."""
+    try:
+        from kubernetes import config as kube_config  # pylint: disable=import-outside-toplevel
+        from kubernetes.client import Configuration  # pylint: disable=import-outside-toplevel
+        from kubernetes.config.config_exception import ConfigException  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:  # the module wrapper checks this earlier; keep a clear message anyway
+        raise KubeConfigError(f"the kubernetes Python library is required: {exc}") from None
+
+    kubeconfig = params.get("kubeconfig")
+    context = params.get("context")
+    host = params.get("host")
+    configuration = Configuration()
+    if kubeconfig or context or not host:
+        try:
+            if isinstance(kubeconfig, dict):
+                kube_config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=configuration, persist_config=False)
+            else:
+                path = os.path.expanduser(kubeconfig or os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)[0])
+                if not os.path.exists(path):
+                    raise KubeConfigError(
+                        f"kubeconfig {path} does not exist: pass the kubeconfig option (or K8S_AUTH_KUBECONFIG), "
+                        "for example the file the aksnet.networking.kubeconfig module wrote, or host and api_key."
+                    )
+                kube_config.load_kube_config(config_file=path, context=context, client_configuration=configuration, persist_config=False)
+        except ConfigException as exc:
+            raise KubeConfigError(f"cannot use the kubeconfig: {exc}. Check the file and the context option.") from None
+    if host:
+        configuration.host = host
+    if params.get("api_key"):
+        configuration.api_key = {"authorization": params["api_key"]}
+        configuration.api_key_prefix = {"authorization": "Bearer"}
+    if params.get("ca_cert"):
+        configuration.ssl_ca_cert = params["ca_cert"]
+    if params.get("client_cert"):
+        configuration.cert_file = params["client_cert"]
+    if params.get("client_key"):
+        configuration.key_file = params["client_key"]
+    if params.get("validate_certs") is not None:
+        configuration.verify_ssl = params["validate_certs"]
+    if not configuration.host or not configuration.host.startswith(("https://", "http://")):
+        raise KubeConfigError(f"host {configuration.host!r} must be an https:// URL of the Kubernetes API server.")
+    return configuration
+
+
+class KubeClient:
+    """REST access to one cluster, with every request recorded for the result's ``api_requests``."""
+
+    def __init__(self, params: dict):
+        self.configuration = _load_configuration(params)
+        self.timeout = params.get("request_timeout") or 30
+        self.request_count = 0
+        import urllib3  # pylint: disable=import-outside-toplevel
+
+        cfg = self.configuration
+        pool_args = {"num_pools": 2, "maxsize": 4, "retries": False}
+        if cfg.host.startswith("https://"):
+            pool_args["cert_reqs"] = "CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE"
+            if cfg.verify_ssl and cfg.ssl_ca_cert:
+                pool_args["ca_certs"] = cfg.ssl_ca_cert
+            if cfg.cert_file:
+                pool_args["cert_file"] = cfg.cert_file
+            if cfg.key_file:
+                pool_args["key_file"] = cfg.key_file
+            if getattr(cfg, "tls_server_name", None):
+                pool_args["server_hostname"] = cfg.tls_server_name
+        if not cfg.verify_ssl:
+            urllib3.disable_warnings()
+        if getattr(cfg, "proxy", None):
+            self._http = urllib3.ProxyManager(cfg.proxy, **pool_args)
+        else:
+            self._http = urllib3.PoolManager(**pool_args)
+        self._urllib3 = urllib3
+
+    @property
+    def host(self) -> str:
+        return self.configuration.host.rstrip("/")
+
+    def _headers(self, content_type=None):
+        headers = {"Accept": "application/json", "User-Agent": "aksnet.networking"}
+        token = self.configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+        if token:
+            headers["Authorization"] = token
+        if content_type:
+            headers["Content-Type"] = content_type
+        return headers
+
+    def request(self, method: str, path: str, query: dict | None = None, body=None, content_type: str | None = None):
+        """Send one request and return the decoded JSON body; errors raise KubeApiError."""
+        url = self.host + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            content_type = content_type or "application/json"
+        self.request_count += 1
+        try:
+            response = self._http.request(method, url, body=data, headers=self._headers(content_type), timeout=self.timeout)
+        except self._urllib3.exceptions.SSLError as exc:
+            raise KubeApiError(
+                f"TLS verification of the Kubernetes API at {self.host} failed ({_short(exc)}). "
+                "Fix: pass the cluster's CA with ca_cert (or use the kubeconfig the kubeconfig module wrote); "
+                "validate_certs: false only for throwaway clusters."
+            ) from None
+        except self._urllib3.exceptions.HTTPError as exc:
+            raise KubeApiError(
+                f"Could not connect to the Kubernetes API at {self.host}: {_short(exc)}. "
+                "Fix: check host / the kubeconfig's server, that the cluster is running, and network access (private clusters need VNet access)."
+            ) from None
+        return self._decode(method, path, response)
+
+    def _decode(self, method, path, response):
+        raw = response.data or b""
+        try:
+            payload = json.loads(raw.decode("utf-8")) if raw else {}
+        except ValueError:
+            payload = {"message": raw[:200].decode("utf-8", "replace")}
+        if 200 <= response.status < 300:
+            return payload
+        server_message = payload.get("message") if isinstance(payload, dict) else None
+        reason = payload.get("reason") if isinstance(payload, dict) else None
+        raise KubeApiError(_explain(response.status, method, path, server_message, self.host), response.status, reason, server_message)
+
+    def list(self, api_version: str, plural: str, kind: str, namespace: str | None = None,
+             label_selector: str | None = None, field_selector: str | None = None, page_size: int = DEFAULT_PAGE_SIZE):
+        """Every object of a kind: one paginated LIST (limit/continue). Items get kind and apiVersion."""
+        path = api_path(api_version, plural, namespace)
+        items = []
+        token = None
+        while True:
+            query = {"limit": page_size, "continue": token, "labelSelector": label_selector, "fieldSelector": field_selector}
+            page = self.request("GET", path, query=query)
+            for item in page.get("items") or []:
+                item.setdefault("kind", kind)
+                item.setdefault("apiVersion", api_version)
+                items.append(item)
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    def get(self, api_version: str, plural: str, name: str, namespace: str | None = None):
+        """One object, or None when it does not exist."""
+        try:
+            return self.request("GET", api_path(api_version, plural, namespace, name))
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def has_resource(self, api_version: str, plural: str) -> bool:
+        """Whether the API serves a resource (for example a CRD's plural) — one discovery request."""
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        try:
+            doc = self.request("GET", path)
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return any(r.get("name") == plural for r in doc.get("resources") or [])
+
+
+def _short(exc) -> str:
+    text = str(getattr(exc, "reason", None) or exc)
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "the host name does not resolve"
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "certificate verify failed: the server's certificate is not signed by a trusted CA"
+    return text.splitlines()[0][:200]
+
+
+def _explain(status, method, path, server_message, host):
+    what = f"{method} {path}"
+    detail = f": {server_message}" if server_message else ""
+    if status == 401:
+        return (
+            f"The Kubernetes API at {host} rejected the credentials (401 Unauthorized) for {what}. "
+            "Fix: fetch fresh credentials (aksnet.networking.kubeconfig) or check api_key / the kubeconfig user."
+        )
+    if status == 403:
+        return (
+            f"Forbidden (403) {what}{detail}. "
+            "Fix: grant the identity RBAC for this verb and resource (a Role/ClusterRole binding), or use admin credentials."
+        )
+    if status == 404:
+        return f"Not found (404) {what}{detail}."
+    if status == 409:
+        return f"Conflict (409) {what}{detail}. Fix: re-read the object and retry; another writer changed it."
+    if status == 422:
+        return f"The Kubernetes API rejected the object (422 Invalid) for {what}{detail}. Fix: correct the field named in the message."
+    if status == 429 or status >= 500:
+        return f"The Kubernetes API answered {status} for {what}{detail}. It is overloaded or unhealthy: retry later."
+    return f"The Kubernetes API answered {status} for {what}{detail}."

@@ -1,0 +1,134 @@
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module wrapper every aksnet.networking module uses.
+
+It merges the shared option sets (Azure and/or Kubernetes authentication), checks the libraries a
+module needs one by one (``missing_required_lib`` with the import error), validates the
+authentication settings before any request, builds clients lazily (one per run), and reports
+every failure the same way: one sentence in ``msg``, structured ``error`` details, no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ._azure.auth import AZURE_AUTH_SPEC, AzureAuthError, resolve_settings
+from ._azure.errors import AzureApiError, describe
+from ._azure.lro import OperationTimeout
+from ._kube.client import KUBE_AUTH_SPEC, KubeApiError, KubeConfigError
+
+# import name -> pip distribution, for the dependency check
+LIBRARIES = {
+    "azure.identity": "azure-identity",
+    "azure.mgmt.containerservice": "azure-mgmt-containerservice",
+    "azure.mgmt.network": "azure-mgmt-network",
+    "kubernetes": "kubernetes",
+    "urllib3": "urllib3",
+    "yaml": "PyYAML",
+}
+
+
+class ModuleFailure(Exception):
+    """Raised by module code to fail with a message and extra result keys."""
+
+    def __init__(self, msg, **result):
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
+class AksnetModule:
+    """Wraps AnsibleModule (composition, not inheritance).
+
+    ``auth``: "azure", "kube", "both" or None — which shared option sets to add.
+    ``libraries``: import names checked before anything else runs.
+    """
+
+    def __init__(self, argument_spec, auth=None, libraries=(), **kwargs):
+        spec = {}
+        if auth in ("azure", "both"):
+            spec.update(AZURE_AUTH_SPEC)
+        if auth in ("kube", "both"):
+            spec.update(KUBE_AUTH_SPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault("supports_check_mode", True)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.auth = auth
+        self._azure = None
+        self._kube = None
+        self.warnings = []
+        for name in libraries:
+            self.require(name)
+
+    def require(self, import_name):
+        try:
+            importlib.import_module(import_name)
+        except ImportError:
+            dist = LIBRARIES.get(import_name, import_name)
+            self.module.fail_json(msg=missing_required_lib(dist), exception=traceback.format_exc())
+
+    # clients -------------------------------------------------------------------------------
+    def azure(self, service):
+        """The management client for ``service`` ("containerservice", "network")."""
+        if self._azure is None:
+            from ._azure.clients import AzureClients  # pylint: disable=import-outside-toplevel
+
+            try:
+                settings = resolve_settings(self.params)
+            except AzureAuthError as exc:
+                raise ModuleFailure(str(exc)) from None
+            self._azure = AzureClients(settings)
+        return self._azure.get(service)
+
+    def azure_settings(self):
+        try:
+            return resolve_settings(self.params)
+        except AzureAuthError as exc:
+            raise ModuleFailure(str(exc)) from None
+
+    def kube(self):
+        if self._kube is None:
+            from ._kube.client import KubeClient  # pylint: disable=import-outside-toplevel
+
+            self._kube = KubeClient(self.params)
+        return self._kube
+
+    # results -------------------------------------------------------------------------------
+    def warn(self, text):
+        self.warnings.append(text)
+        self.module.warn(text)
+
+    def exit(self, **result):
+        self.module.exit_json(**result)
+
+    def fail(self, msg, **result):
+        self.module.fail_json(msg=msg, **result)
+
+    def run(self, func, action):
+        """Run ``func(self)`` and exit with its result dict; map every known error to one sentence.
+
+        ``action`` describes what the module does ("read cluster lab-aks"), for Azure error texts.
+        """
+        try:
+            result = func(self)
+        except ModuleFailure as exc:
+            self.fail(exc.msg, **exc.result)
+        except AzureAuthError as exc:
+            self.fail(str(exc), error={"code": "InvalidAuthSettings"})
+        except OperationTimeout as exc:
+            self.fail(str(exc), error={"code": "OperationTimeout"})
+        except AzureApiError as exc:
+            self.fail(str(exc), error=exc.as_result())
+        except (KubeConfigError, KubeApiError) as exc:
+            self.fail(str(exc), error={"status": getattr(exc, "status", None), "reason": getattr(exc, "reason", None)})
+        except Exception as exc:  # pylint: disable=broad-except
+            if type(exc).__module__.startswith(("azure.", "msal")):
+                mapped = describe(exc, action)
+                self.fail(str(mapped), error=mapped.as_result())
+            raise
+        self.exit(**result)

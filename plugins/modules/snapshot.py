@@ -1,0 +1,170 @@
+#!/usr/bin/python
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: snapshot
+short_description: Capture a cluster's networking state to a file for offline diagnostics
+version_added: 0.1.0
+description:
+  - Lists, with one paginated request per kind (C(limit)/C(continue)), the kinds the diagnostics read
+    (namespaces, nodes, pods, services, EndpointSlices, Endpoints, NetworkPolicies, Ingresses, IngressClasses,
+    ConfigMaps, Deployments and DaemonSets of C(kube-system), events, and Cilium policies when the cluster serves
+    their CRDs) and writes them as a C(kind=List) snapshot, the format the diagnostics modules read.
+  - A kind the caller may not list (403) or that the cluster does not serve (404, e.g. Cilium CRDs) is recorded
+    in the snapshot and in RV(skipped) with the reason; the rest is still captured.
+  - Secrets are never captured. C(metadata.managedFields) is dropped. The file is written with mode C(0600)
+    because pod specs may carry sensitive environment values.
+author:
+  - aksnet.networking contributors (@aksnet)
+options:
+  dest:
+    description: Path of the snapshot file to write.
+    type: path
+    required: true
+  namespaces:
+    description:
+      - Capture only these namespaces (one LIST per kind and namespace, so namespace-scoped RBAC suffices).
+        Cluster-scoped kinds are still captured. Default is every namespace.
+    type: list
+    elements: str
+  azure_facts:
+    description:
+      - Azure-level facts to embed as the snapshot's C(AzureNetworkFacts) document (for example the result of
+        M(aksnet.networking.cluster_info) or C(network_info)).
+    type: dict
+  page_size:
+    description: Objects per LIST page.
+    type: int
+    default: 500
+extends_documentation_fragment:
+  - aksnet.networking.kubernetes
+  - aksnet.networking.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The cluster is read; the file is not written.
+  diff_mode:
+    support: partial
+    details: The diff lists the object counts per kind before and after.
+  idempotent:
+    support: full
+    details: The file is rewritten only when the captured objects differ from the file's.
+requirements:
+  - kubernetes >= 31.0.0
+"""
+
+EXAMPLES = r"""
+- name: Save the cluster's networking state
+  aksnet.networking.snapshot:
+    kubeconfig: ~/.kube/prod-aks.yaml
+    dest: /tmp/prod-aks.snapshot.json
+
+- name: Only two namespaces (namespace-scoped RBAC is enough)
+  aksnet.networking.snapshot:
+    namespaces: [shop, payments]
+    dest: /tmp/shop.snapshot.json
+"""
+
+RETURN = r"""
+dest:
+  description: Path of the snapshot file.
+  returned: always
+  type: str
+counts:
+  description: Objects captured per kind.
+  returned: always
+  type: dict
+  sample: {Pod: 42, Service: 12, NetworkPolicy: 3}
+skipped:
+  description: Kinds that could not be captured, with the reason.
+  returned: always
+  type: dict
+  sample: {CiliumNetworkPolicy: "not served by this cluster (404): the cluster does not run Azure CNI powered by Cilium"}
+api_requests:
+  description: Number of Kubernetes API requests made (one per kind and page).
+  returned: always
+  type: int
+"""
+
+import datetime
+import os
+import tempfile
+
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError, load_snapshot, render_snapshot
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.collect import collect
+from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
+
+
+def _counts(objects):
+    counts = {}
+    for obj in objects:
+        counts[obj.get("kind")] = counts.get(obj.get("kind"), 0) + 1
+    return counts
+
+
+def run(mod):
+    params = mod.params
+    dest = params["dest"]
+    directory = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(directory):
+        raise ModuleFailure(f"dest {dest!r}: directory {directory} does not exist; create it first.")
+    if params["page_size"] < 1:
+        raise ModuleFailure(f"page_size {params['page_size']} must be at least 1.")
+    client = mod.kube()
+    objects, skipped = collect(client, namespaces=params["namespaces"], page_size=params["page_size"])
+    info = {"server": client.host, "namespaces": params["namespaces"], "skipped": skipped}
+
+    before = None
+    if os.path.exists(dest):
+        try:
+            before = load_snapshot(dest)
+        except SnapshotError:
+            before = None
+    same = (
+        before is not None
+        and before["objects"] == objects
+        and (before["azure"] or None) == (params["azure_facts"] or None)
+        and {k: v for k, v in before["info"].items() if k != "taken_at"} == info
+    )
+    result = {
+        "changed": not same,
+        "dest": dest,
+        "counts": _counts(objects),
+        "skipped": skipped,
+        "api_requests": client.request_count,
+        "diff": {"before": {"counts": _counts(before["objects"]) if before else {}}, "after": {"counts": _counts(objects)}},
+    }
+    if not same and not mod.check_mode:
+        info["taken_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = render_snapshot(objects, params["azure_facts"], info)
+        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return result
+
+
+def main():
+    mod = AksnetModule(
+        {
+            "dest": {"type": "path", "required": True},
+            "namespaces": {"type": "list", "elements": "str"},
+            "azure_facts": {"type": "dict"},
+            "page_size": {"type": "int", "default": 500},
+        },
+        auth="kube",
+        libraries=("kubernetes", "urllib3", "yaml"),
+    )
+    mod.run(run, "snapshot the cluster")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+from ansible_collections.aksnet.networking.plugins.module_utils._azure.errors import describe
+
+
+class _Response:
+    def __init__(self, status, body, headers=None):
+        self.status_code = status
+        self._body = body
+        self.headers = headers or {}
+        self.reason = "Bad Request"
+        self.request = None
+
+    def json(self):
+        return self._body
+
+    def text(self, encoding=None):
+        import json
+
+        return json.dumps(self._body)
+
+    def body(self):
+        return self.text().encode()
+
+
+def test_arm_error_has_code_target_message_request_id_and_fix():
+    body = {
+        "error": {"code": "ServiceCidrOverlapExistingSubnetsCidr", "message": "The specified service CIDR overlaps", "target": "networkProfile.serviceCidr"}
+    }
+    exc = HttpResponseError(response=_Response(400, body, {"x-ms-request-id": "req-123"}))
+    mapped = describe(exc, "create cluster a")
+    text = str(mapped)
+    assert mapped.code == "ServiceCidrOverlapExistingSubnetsCidr"
+    assert "400" in text
+    assert "networkProfile.serviceCidr" in text
+    assert "The specified service CIDR overlaps" in text
+    assert "req-123" in text
+    assert "Fix:" in text
+    assert "create cluster a" in text
+
+
+def test_connection_errors_name_the_endpoint_settings():
+    mapped = describe(ServiceRequestError("Connection refused"), "read clusters")
+    assert mapped.code == "ConnectionFailed"
+    assert "cloud_environment" in str(mapped)
+
+
+def test_token_errors_point_at_the_credentials():
+    mapped = describe(ClientAuthenticationError("ManagedIdentityCredential authentication unavailable"), "read clusters")
+    assert mapped.code == "CredentialUnavailable"
+    assert "auth_source" in str(mapped)
