@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEST=$ROOT/.cache/ansible-test/ansible_collections/aksnet/networking
+DEST=${AKSNET_SANITY_DIR:-$ROOT/.cache/ansible-test}/ansible_collections/aksnet/networking
 rm -rf "$DEST"
 mkdir -p "$DEST"
 git ls-files -co --exclude-standard -z \

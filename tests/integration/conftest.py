@@ -42,7 +42,7 @@ def run_playbook(lab, playbook, extra_vars=None, env=None, args=()):
         }
     )
     full_env.update(env or {})
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", playbook]
+    cmd = [os.path.join(BIN, "ansible-playbook"), playbook]  # implicit localhost: runs modules with this venv's Python
     for key, value in (extra_vars or {}).items():
         cmd += ["-e", f"{key}={value}"]
     cmd += list(args)

@@ -1,0 +1,222 @@
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The diagnostics run: the field guide's eight steps over one in-memory index. Pure.
+
+``run_diagnostics`` returns DESIGN.md's ``diagnostics`` shape. Step status:
+
+* ``skipped`` (with ``reason``): not requested, a required kind could not be listed (RBAC 403,
+  missing CRD), no data for the step (no probe results, no Azure facts), or the analyzer is not
+  available / failed (the reason names the error; the run continues);
+* ``failed``: the step produced at least one finding of severity ``error``;
+* ``passed``: otherwise, warnings and infos included (``reason`` then lists what could not be
+  checked, e.g. an optional kind that was not listable, or is None).
+
+Namespace filter: findings about namespaced objects outside ``namespaces`` are not produced;
+cluster-wide checks (CoreDNS, kube-proxy, CNI, nodes, ingress classes) always run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from .findings import SEVERITIES, STEP_NAMES
+from .index import Index
+
+# step -> analyzer module in this package (None: handled inline)
+STEP_MODULES = {
+    1: "step_pods",
+    2: "step_services",
+    3: "step_connectivity",
+    4: "step_policies",
+    5: "step_dns",
+    6: "step_ingress",
+    7: "step_dataplane",
+    8: "step_azure",
+}
+
+NO_AZURE_FACTS = "no Azure network facts: run with Azure credentials or a snapshot that includes AzureNetworkFacts"
+
+_FACT_ALIASES = {
+    "plugin": ("plugin", "network_plugin", "networkPlugin"),
+    "plugin_mode": ("plugin_mode", "network_plugin_mode", "networkPluginMode"),
+    "dataplane": ("dataplane", "network_dataplane", "networkDataplane"),
+    "policy": ("policy", "network_policy", "networkPolicy"),
+    "advanced_networking": ("advanced_networking", "advancedNetworking"),
+    "dns_service_ip": ("dns_service_ip", "dnsServiceIP", "dnsServiceIp"),
+    "pod_cidr": ("pod_cidr", "podCidr"),
+    "service_cidr": ("service_cidr", "serviceCidr"),
+}
+_LOWER = ("plugin", "plugin_mode", "dataplane", "policy")
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _snake(value):
+    if isinstance(value, dict):
+        return {_CAMEL.sub(r"_\1", k).lower(): _snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake(v) for v in value]
+    return value
+
+
+def normalize_cluster_facts(facts):
+    """Snake-case network profile: plugin, plugin_mode, dataplane, policy, advanced_networking, ...
+
+    Accepts ``cluster_info`` output (keys at the top, or under ``network`` / ``network_profile``)
+    and ARM camelCase (``networkPlugin``, ``advancedNetworking``...). Unknown keys are kept.
+    """
+    if not facts:
+        return {}
+    flat = dict(facts)
+    for nested in ("network", "network_profile", "networkProfile"):
+        if isinstance(flat.get(nested), dict):
+            flat = dict(flat[nested], **{k: v for k, v in flat.items() if k != nested})
+    out = {}
+    aliases = {alias: key for key, names in _FACT_ALIASES.items() for alias in names}
+    for key, value in flat.items():
+        target = aliases.get(key, key)
+        if target in out and key != target:
+            continue  # the canonical spelling wins over an alias
+        if target in _LOWER and isinstance(value, str):
+            value = value.lower()
+        elif target == "advanced_networking":
+            value = _snake(value)
+        out[target] = value
+    return out
+
+
+class DiagContext:
+    """What every analyzer gets besides the index."""
+
+    def __init__(self, cluster_facts=None, namespaces=None, azure_facts=None, probe_results=None):
+        self.cluster_facts = normalize_cluster_facts(cluster_facts)
+        self.namespaces = set(namespaces) if namespaces else None
+        self.azure_facts = azure_facts
+        self.probe_results = probe_results
+
+    def in_scope(self, namespace):
+        """True when a namespaced object of ``namespace`` is analysed (cluster-scoped: always)."""
+        return self.namespaces is None or namespace is None or namespace in self.namespaces
+
+
+def parse_steps(steps):
+    """Requested steps as a set of ints; accepts numbers, digit strings and names (``dns``)."""
+    if not steps:
+        return set(STEP_NAMES)
+    by_name = {name: number for number, name in STEP_NAMES.items()}
+    chosen = set()
+    for item in steps:
+        key = str(item).strip().lower()
+        if key.isdigit() and int(key) in STEP_NAMES:
+            chosen.add(int(key))
+        elif key in by_name:
+            chosen.add(by_name[key])
+        else:
+            allowed = ", ".join(f"{n} ({name})" for n, name in STEP_NAMES.items())
+            raise ValueError(f"steps: {item!r} is not a diagnostics step; use step numbers or names: {allowed}")
+    return chosen
+
+
+def _load(step):
+    module = STEP_MODULES.get(step)
+    try:
+        return importlib.import_module(f".{module}", __package__), None
+    except ImportError as exc:
+        return None, f"analyzer {module} not available ({exc})"
+
+
+def _run_step(step, index, ctx):
+    if step == 8 and not ctx.azure_facts:
+        return {"checked": 0, "findings": [], "skipped": NO_AZURE_FACTS}
+    mod, error = _load(step)
+    if mod is None:
+        return {"checked": 0, "findings": [], "skipped": error}
+    missing = [k for k in getattr(mod, "REQUIRED_KINDS", ()) if k in index.skipped]
+    if missing:
+        reasons = "; ".join(f"{k}: {index.skipped[k]}" for k in missing)
+        return {"checked": 0, "findings": [], "skipped": f"cannot list {', '.join(missing)} ({reasons})"}
+    try:
+        result = mod.analyze(index, ctx)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # one broken analyzer must not hide the others
+        return {"checked": 0, "findings": [], "skipped": f"analyzer {STEP_MODULES[step]} failed: {type(exc).__name__}: {exc}"}
+    notes = list(result.get("notes") or [])
+    for kind in getattr(mod, "OPTIONAL_KINDS", ()):
+        if kind in index.skipped and not any(kind in n for n in notes):
+            notes.append(f"{kind} not listable ({index.skipped[kind]})")
+    result["notes"] = notes
+    return result
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def _sort_key(f):
+    res = f.get("resource") or {}
+    return (_SEVERITY_RANK.get(f.get("severity"), 9), f.get("step") or 0, res.get("namespace") or "", res.get("name") or "", f.get("code") or "")
+
+
+def _namespaces(index, ctx):
+    if ctx.namespaces is not None:
+        return sorted(ctx.namespaces)
+    names = {(ns.get("metadata") or {}).get("name") for ns in index.kinds("Namespace")}
+    for kind in ("Pod", "Service", "NetworkPolicy", "Ingress"):
+        names.update((o.get("metadata") or {}).get("namespace") for o in index.kinds(kind))
+    names.discard(None)
+    return sorted(names)
+
+
+def run_diagnostics(objects, *, namespaces=None, steps=None, cluster_facts=None, azure_facts=None, skipped_kinds=None, probe_results=None):
+    """Diagnose a cluster from its objects (a list, or an ``Index``); returns DESIGN.md's ``diagnostics``.
+
+    ``skipped_kinds``: kind -> reason for kinds that could not be listed. ``probe_results``: active
+    probe results (see step_connectivity.py); None skips step 3.
+    """
+    index = objects if isinstance(objects, Index) else Index(objects, skipped_kinds)
+    if isinstance(objects, Index) and skipped_kinds:
+        index.skipped.update(skipped_kinds)
+    ctx = DiagContext(cluster_facts, namespaces, azure_facts, probe_results)
+    wanted = parse_steps(steps)
+
+    step_results = []
+    findings = []
+    for step, name in sorted(STEP_NAMES.items()):
+        if step not in wanted:
+            step_results.append({"step": step, "name": name, "status": "skipped",
+                                 "reason": f"not requested (steps: {', '.join(str(s) for s in sorted(wanted))})", "checked": 0})
+            continue
+        result = _run_step(step, index, ctx)
+        if result.get("skipped"):
+            step_results.append({"step": step, "name": name, "status": "skipped", "reason": result["skipped"], "checked": result.get("checked", 0)})
+            continue
+        produced = list(result.get("findings") or [])
+        findings.extend(produced)
+        notes = result.get("notes") or []
+        status = "failed" if any(f.get("severity") == "error" for f in produced) else "passed"
+        step_results.append({"step": step, "name": name, "status": status, "reason": "; ".join(notes) or None, "checked": result.get("checked", 0)})
+
+    findings.sort(key=_sort_key)
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    object_counts = {kind: len(objs) for kind, objs in sorted(index.by_kind.items(), key=lambda kv: str(kv[0]))}
+    known_ns = {(ns.get("metadata") or {}).get("name") for ns in index.kinds("Namespace")}
+    facts = {
+        "objects": object_counts,
+        "namespaces": _namespaces(index, ctx),
+        "cluster_facts": {k: v for k, v in ctx.cluster_facts.items() if k != "coredns_logs"},
+        "skipped_kinds": dict(index.skipped),
+        "azure_facts": bool(azure_facts),
+    }
+    if ctx.namespaces is not None and known_ns:
+        facts["namespaces_not_found"] = sorted(ctx.namespaces - known_ns)
+    return {
+        "summary": {
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "infos": counts["info"],
+            "steps": {str(s["step"]): s["status"] for s in step_results},
+        },
+        "steps": step_results,
+        "findings": findings,
+        "facts": facts,
+    }

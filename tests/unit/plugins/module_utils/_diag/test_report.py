@@ -1,0 +1,86 @@
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reports: Markdown and self-contained HTML with escaped values and reachability pictures."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+
+from diag_fixtures import healthy_system, pod, service
+
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import run_diagnostics
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import render_html, render_markdown, write_reports
+
+EVIL = '<script>alert("x")</script>'
+
+
+def diagnostics():
+    objs = [*healthy_system(), pod("api-0", phase="Pending"), service("shop|front", selector={"app": EVIL})]
+    return run_diagnostics(objs)
+
+
+REACH = {
+    "shop": {"nodes": ["frontend", "api", EVIL], "edges": [["frontend", "api", True], ["api", "frontend", False], [EVIL, "api", True]]},
+}
+
+
+def test_markdown_summary_steps_and_findings_by_severity():
+    diag = diagnostics()
+    md = render_markdown(diag)
+    assert md.index("error(s)") < md.index("## Steps") < md.index("## Errors")
+    assert "| 3 | connectivity | SKIPPED |" in md
+    assert "`pod.not_running` - Pod default/api-0 (step 1)" in md
+    [not_running] = [f for f in diag["findings"] if f["code"] == "pod.not_running"]
+    assert f"**Fix:** {not_running['remediation']}" in md
+    assert "## Warnings" not in md  # no warnings in this run: no empty section
+    assert md.count("\n| ") == 1 + 8  # header + one row per step
+
+
+def test_html_is_self_contained_and_escaped():
+    page = render_html(diagnostics(), reachability=REACH)
+    assert page.startswith("<!DOCTYPE html>")
+    assert EVIL not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(r"url\(\s*['\"]?https?:", page, re.IGNORECASE)
+    assert "@import" not in page and "<link" not in page
+    # summary first, then steps, then findings, then the pictures
+    assert page.index('class="summary"') < page.index("<h2>Steps</h2>") < page.index("<h2>Findings</h2>") < page.index("<h2>Reachability</h2>")
+    assert page.count("<svg") == 1
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert svg.count("<rect") == 9
+    assert "frontend -&gt; api: allowed" in svg and "api -&gt; frontend: denied" in svg and "api -&gt; api: not evaluated" in svg
+
+
+def test_html_without_findings_or_reachability():
+    page = render_html(run_diagnostics(healthy_system(), steps=[7]))
+    assert "No findings." in page and "<svg" not in page
+
+
+def test_large_namespace_is_capped():
+    nodes = [f"w{i}" for i in range(100)]
+    page = render_html(diagnostics(), reachability={"big": {"nodes": nodes, "edges": [["w0", "w1", True]]}})
+    assert "40 more workload(s) not drawn" in page
+    assert page.count("<rect") == 60 * 60
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_write_reports(tmp_path):
+    diag = diagnostics()
+    target = tmp_path / "reports" / "run1"
+    paths = write_reports(diag, str(target), reachability=REACH)
+    assert set(paths) == {"json", "markdown", "html"}
+    assert json.loads(_read(paths["json"])) == json.loads(json.dumps(diag))
+    assert _read(paths["markdown"]) == render_markdown(diag)
+    assert "<svg" in _read(paths["html"])
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(paths["html"]).st_mode) == 0o600
+    # rewriting into an existing directory works
+    assert write_reports(diag, str(target)) == paths
