@@ -31,9 +31,10 @@ ruff: setup
 	$(VENV)/bin/ruff check .
 
 ansible-lint: setup
-	@if [ -n "$$(ls roles playbooks 2>/dev/null)" ]; then \
+	@dirs="$$(for d in roles playbooks; do [ -d $$d ] && echo $$d; done)"; \
+	if [ -n "$$dirs" ]; then \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(VENV)/collections" \
-	    $(VENV)/bin/ansible-lint --offline --profile production roles playbooks; \
+	    $(VENV)/bin/ansible-lint --offline --profile production $$dirs; \
 	else echo "ansible-lint: no roles or playbooks yet"; fi
 
 sanity: setup
