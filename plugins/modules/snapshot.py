@@ -14,7 +14,7 @@ description:
     ConfigMaps, Deployments and DaemonSets of C(kube-system), events, and Cilium policies when the cluster serves
     their CRDs) and writes them as a C(kind=List) snapshot, the format the diagnostics modules read.
   - A kind the caller may not list (403) or that the cluster does not serve (404, e.g. Cilium CRDs) is recorded
-    in the snapshot and in RV(skipped) with the reason; the rest is still captured.
+    in the snapshot and in RV(skipped_kinds) with the reason; the rest is still captured.
   - Secrets are never captured. C(metadata.managedFields) is dropped. The file is written with mode C(0600)
     because pod specs may carry sensitive environment values.
 author:
@@ -78,7 +78,7 @@ counts:
   returned: always
   type: dict
   sample: {Pod: 42, Service: 12, NetworkPolicy: 3}
-skipped:
+skipped_kinds:
   description: Kinds that could not be captured, with the reason.
   returned: always
   type: dict
@@ -133,7 +133,7 @@ def run(mod):
         "changed": not same,
         "dest": dest,
         "counts": _counts(objects),
-        "skipped": skipped,
+        "skipped_kinds": skipped,
         "api_requests": client.request_count,
         "diff": {"before": {"counts": _counts(before["objects"]) if before else {}}, "after": {"counts": _counts(objects)}},
     }
