@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 LAB_DIR ?= .cache/lab
 DEMO_DIR ?= demo-output
 PYTEST_ARGS ?=
+# integration targets run in parallel, each worker with its own in-process lab
+INTEGRATION_WORKERS ?= 2
 
 .PHONY: help setup demo test sanity lint ruff ansible-lint units integration lab-up lab-down bench clean
 
@@ -44,7 +46,7 @@ units: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 integration: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) tests/integration $(PYTEST_ARGS)
 
 lab-up: setup
 	$(PY) -m tests.lab up --dir "$(LAB_DIR)"

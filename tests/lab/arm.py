@@ -13,6 +13,10 @@ Lab routes (never logged, no ARM token needed):
   POST /_lab/faults                                     {"match": {"method", "path_contains"}, "status", "retry_after",
                                                          "count", "code", "message"} or {"match", "operation_fails": {code, message}}
   GET  /_lab/faults, DELETE /_lab/faults                list / clear pending faults
+  GET  /_lab/azure?id=ID                                one stored resource (child resources too)
+  POST /_lab/azure                                      {"id", "body"} add/replace, {"id", "patch"} JSON merge patch,
+                                                        {"id", "delete": true}: any resource by id (see arm_network.NodeNetworkMixin)
+  GET, POST /_lab/settings                              {"lro_polls", "lro_complete_after"}: LRO speed until the next reset
 
 Usage::
 
@@ -103,6 +107,7 @@ class Operation:
     polls: int = 0
     status: str = "InProgress"
     error: Optional[dict[str, Any]] = None
+    result: Any = None  # body of a POST action's final answer (effectiveRouteTable, ...)
 
     def document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.id, "status": self.status, "startTime": self.start_time}
@@ -120,7 +125,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ArmSimulator:
+class ArmSimulator(net.NodeNetworkMixin):
     """Thread-safe in-memory ARM with an HTTPS front end (see the module docstring)."""
 
     def __init__(
@@ -145,12 +150,15 @@ class ArmSimulator:
         self.retry_after = retry_after
         self.lro_complete_after = lro_complete_after
         self.page_size = page_size
+        self._default_lro = (lro_polls, lro_complete_after)  # restored by reset(); changed per test by POST /_lab/settings
         self.identity_header = secrets.token_urlsafe(24)
         self.base_url = ""
         self._lock = threading.RLock()
         self._tokens: dict[str, tuple[float, str]] = {}
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
+        # called (lock held) with a managed cluster whose create/update finished: the lab's add-on manager
+        self.cluster_hooks: list[Callable[[dict[str, Any]], None]] = []
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -182,6 +190,7 @@ class ArmSimulator:
     def reset(self) -> None:
         """Back to the default state: lab-rg, lab-vnet, lab-aks and its node resource group; empty log, no faults."""
         with self._lock:
+            self.lro_polls, self.lro_complete_after = self._default_lro
             self._groups: dict[str, dict[str, Any]] = {}
             self._resources: dict[str, dict[str, Any]] = {}
             self._ipconfigs: dict[str, dict[str, list[str]]] = {}  # subnet key -> owner key -> ipConfiguration ids
@@ -420,9 +429,21 @@ class ArmSimulator:
             return Response(200, self._issue_token(query["resource"]))
         if route == "/_lab/requests" and method == "GET":
             return Response(200, copy.deepcopy(self._log))
+        if route == "/_lab/settings" and method in ("GET", "POST"):
+            # {"lro_polls": N, "lro_complete_after": seconds or null}: how slow long-running operations are (until reset).
+            spec = _parse_json(body_bytes) if method == "POST" else {}
+            if not isinstance(spec, dict) or not set(spec) <= {"lro_polls", "lro_complete_after"}:
+                return Response(400, {"error": {"code": "BadRequest", "message": "settings: a JSON object with lro_polls and/or lro_complete_after."}})
+            if "lro_polls" in spec:
+                self.lro_polls = int(spec["lro_polls"])
+            if "lro_complete_after" in spec:
+                self.lro_complete_after = None if spec["lro_complete_after"] is None else float(spec["lro_complete_after"])
+            return Response(200, {"lro_polls": self.lro_polls, "lro_complete_after": self.lro_complete_after})
         if route == "/_lab/reset" and method == "POST":
             self.reset()
             return Response(200, {"reset": True})
+        if route == "/_lab/azure":
+            return self._lab_azure(method, query, _parse_json(body_bytes))
         if route == "/_lab/faults":
             if method == "GET":
                 return Response(200, [f.describe() for f in self._faults])
@@ -520,6 +541,8 @@ class ArmSimulator:
             return Response(202, None, {**retry, "Location": f"{location}/operationresults/{op.id}?api-version={query.get('api-version', '')}"})
         if op.status != "Succeeded":
             raise ArmError(400, op.error["code"] if op.error else "Failed", op.error["message"] if op.error else "The operation failed.")
+        if op.result is not None:
+            return Response(200, copy.deepcopy(op.result))
         res = self._resources.get(op.resource_key)
         return Response(200, self._render(res)) if res and op.kind != "delete" else Response(204)
 
@@ -615,6 +638,10 @@ class ArmSimulator:
             raise _not_found(f"{namespace}/{rtype}/{name}", rg)
         if full == "microsoft.network/virtualnetworks" and [e.lower() for e in extra] == ["usages"] and method == "GET":
             return self._page(path, query, self._vnet_usages(res))
+        if full == "microsoft.compute/virtualmachinescalesets":
+            return self._vmss_network(method, rg, res, extra, query, path)
+        if full == "microsoft.network/networkinterfaces" and len(extra) == 1 and extra[0].lower() in ("effectiveroutetable", "effectivenetworksecuritygroups"):
+            return self._nic_action(method, res, extra[0].lower(), api_version)
         collections = {c.lower(): c for c in net.CHILD_COLLECTIONS.get(rtype.lower(), ())}
         if method == "GET" and extra[0].lower() in collections and len(extra) in (1, 2):
             children = self._render(res)["properties"].get(collections[extra[0].lower()], [])
@@ -645,6 +672,7 @@ class ArmSimulator:
                 ids = [i for owner in self._ipconfigs.get(sub["id"].lower(), {}).values() for i in owner]
                 if ids:
                     sub["properties"]["ipConfigurations"] = [{"id": i} for i in ids]
+        self._network_backrefs(out)
         return out
 
     def _summary(self, res: dict[str, Any]) -> dict[str, Any]:
@@ -908,6 +936,8 @@ class ArmSimulator:
             for pool in current["properties"]["agentPoolProfiles"]:
                 pool["provisioningState"] = "Succeeded"
             self._build_cluster_infra(current, nsg)
+            for hook in self.cluster_hooks:
+                hook(current)
 
         def failed(error: dict[str, Any]) -> None:
             current = self._resources.get(key)
@@ -963,12 +993,15 @@ class ArmSimulator:
             for index in range(int(pool.get("count") or 0)):
                 nic = f"/subscriptions/{sub}/resourceGroups/{node_rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/virtualMachines/{index}" \
                       f"/networkInterfaces/{vmss}"
+                if self._standalone_pool(pool):  # VirtualMachines / AvailabilitySet pools: standalone NICs
+                    nic = build_id(sub, node_rg, net.NETWORK, ["networkInterfaces"], [f"{vmss[:-5]}-nic-{index}"])
                 if node_subnet:
                     ids = self._ipconfigs.setdefault(node_subnet.lower(), {}).setdefault(owner, [])
                     ids.extend(f"{nic}/ipConfigurations/ipconfig{j + 1}" for j in range(per_node))
                 if pod_subnet:
                     ids = self._ipconfigs.setdefault(pod_subnet.lower(), {}).setdefault(owner, [])
                     ids.extend(f"{nic}/ipConfigurations/pod{j + 1}" for j in range(int(pool.get("maxPods") or 0)))
+        self._build_node_network(cluster, self._resources[nsg_id]["id"], managed_subnet)
 
     def _patch_cluster_tags(self, rg: str, name: str, key: str, body: Any, path: str, api_version: str) -> Response:
         res = self._resources.get(key)

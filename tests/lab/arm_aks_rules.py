@@ -237,13 +237,31 @@ def rule_pool_sizes(ctx: RuleContext) -> Optional[ArmError]:
     return None
 
 
-_IMMUTABLE_NETWORK = ("serviceCidr", "dnsServiceIP", "outboundType", "loadBalancerSku")
+_IMMUTABLE_NETWORK = ("serviceCidr", "dnsServiceIP", "loadBalancerSku")
+
+# egress-outboundtype.md "Update outboundType after cluster creation": the changes AKS makes in place, for an
+# AKS-managed VNet and for your own (BYO) VNet. Any other change is refused.
+_OUTBOUND_MANAGED_VNET = {("loadbalancer", "managednatgateway"), ("managednatgateway", "loadbalancer")}
+_OUTBOUND_BYO_VNET = {
+    ("loadbalancer", "userassignednatgateway"), ("loadbalancer", "userdefinedrouting"),
+    ("userassignednatgateway", "loadbalancer"), ("userassignednatgateway", "userdefinedrouting"),
+    ("userdefinedrouting", "loadbalancer"), ("userdefinedrouting", "userassignednatgateway"),
+}
 
 
 def _not_allowed(target: str) -> ArmError:
     # azure-cli issue 24764 / kubernetes autoscaler issue 1051:
     # "(PropertyChangeNotAllowed) Changing property 'networkProfile.networkPlugin' is not allowed."
     return bad_request("PropertyChangeNotAllowed", f"Changing property '{target}' is not allowed.", target)
+
+
+def _ipam(net: dict[str, Any], pools: list[dict[str, Any]]) -> str:
+    plugin, mode = _lower(net.get("networkPlugin")), _lower(net.get("networkPluginMode"))
+    if plugin == "azure" and mode == "overlay":
+        return "overlay"
+    if plugin == "azure":
+        return "pod_subnet" if any(p.get("podSubnetID") for p in pools) else "node_subnet"
+    return plugin
 
 
 def rule_immutable(ctx: RuleContext) -> Optional[ArmError]:
@@ -253,17 +271,44 @@ def rule_immutable(ctx: RuleContext) -> Optional[ArmError]:
     for key in _IMMUTABLE_NETWORK:
         if _lower(old.get(key)) != _lower(new.get(key)):
             return _not_allowed(f"networkProfile.{key}")
+    old_out, new_out = _lower(old.get("outboundType")) or "loadbalancer", _lower(new.get("outboundType")) or "loadbalancer"
+    if old_out != new_out:
+        byo_vnet = any(p.get("vnetSubnetID") for p in ctx.existing.get("agentPoolProfiles") or [])
+        if (old_out, new_out) not in (_OUTBOUND_BYO_VNET if byo_vnet else _OUTBOUND_MANAGED_VNET):
+            return _not_allowed("networkProfile.outboundType")
     old_plugin, new_plugin = _lower(old.get("networkPlugin")), _lower(new.get("networkPlugin"))
     old_mode, new_mode = _lower(old.get("networkPluginMode")), _lower(new.get("networkPluginMode"))
-    migrating_to_overlay = new_plugin == "azure" and new_mode == "overlay" and old_plugin in {"kubenet", "azure"} and old_mode != "overlay"
+    # update-azure-cni.md "Supported migration paths": kubenet and Azure CNI on a node subnet can move to Azure CNI
+    # Overlay; Azure CNI with a pod subnet (dynamic IP allocation) cannot.
+    old_ipam = _ipam(old, ctx.existing.get("agentPoolProfiles") or [])
+    migrating_to_overlay = new_plugin == "azure" and new_mode == "overlay" and old_ipam in {"kubenet", "node_subnet"}
     if (old_plugin, old_mode) != (new_plugin, new_mode) and not migrating_to_overlay:
         return _not_allowed("networkProfile.networkPlugin" if old_plugin != new_plugin else "networkProfile.networkPluginMode")
     old_dp, new_dp = _lower(old.get("networkDataplane")), _lower(new.get("networkDataplane"))
     if old_dp != new_dp and not (old_dp == "azure" and new_dp == "cilium"):
         return _not_allowed("networkProfile.networkDataplane")
+    if old_dp != new_dp and migrating_to_overlay:
+        # update-azure-cni.md: the IPAM mode and the data plane are updated in separate operations. No public AKS error
+        # body was found; BadRequest like AKS's other network update checks.
+        return bad_request(
+            "BadRequest",
+            "Updating the network plugin mode and the network dataplane in the same request is not supported; update the IPAM mode first, "
+            "then the dataplane.",
+            "networkProfile.networkDataplane",
+        )
+    old_policy, new_policy = _lower(old.get("networkPolicy")) or "none", _lower(new.get("networkPolicy")) or "none"
+    if {old_policy, new_policy} == {"azure", "calico"}:
+        # use-network-policies.md "Change cluster network policy": uninstall (none) first, then install the other engine.
+        return bad_request(
+            "BadRequest",
+            f"Changing network policy from {old_policy} to {new_policy} directly is not supported; set networkPolicy to none first.",
+            "networkProfile.networkPolicy",
+        )
     old_pod = parse_cidr(old.get("podCidr"))
     new_pod = parse_cidr(new.get("podCidr"))
-    if old_pod is not None and old_pod != new_pod and not migrating_to_overlay:
+    # azure-cni-overlay-pod-expand.md: an Overlay pod CIDR can be expanded to a superset of the current range.
+    expanding = old_pod is not None and new_pod is not None and old_mode == new_mode == "overlay" and old_pod.subnet_of(new_pod)
+    if old_pod is not None and old_pod != new_pod and not migrating_to_overlay and not expanding:
         return _not_allowed("networkProfile.podCidr")
     old_pools = {_lower(p.get("name")): p for p in ctx.existing.get("agentPoolProfiles") or []}
     for pool in ctx.pools:
@@ -312,9 +357,8 @@ def rule_cilium(ctx: RuleContext) -> Optional[ArmError]:
         return bad_request(
             "NetworkPolicyCiliumRequiresCiliumDataplane", "Network Policy cilium requires NetworkDataplane cilium", "networkProfile.networkPolicy"
         )
-    if dataplane == "cilium" and not ctx.is_overlay() and not any(p.get("podSubnetID") for p in ctx.pools):
-        # Azure/AKS issue 3484: "(BadRequest) Cilium dataplane requires either network plugin mode overlay or pod subnet"
-        return bad_request("BadRequest", "Cilium dataplane requires either network plugin mode overlay or pod subnet", "networkProfile.networkPluginMode")
+    # Azure/AKS issue 3484 shows AKS once answered "Cilium dataplane requires either network plugin mode overlay or pod subnet";
+    # azure-cni-powered-by-cilium.md now documents Cilium on a node subnet (legacy IPAM) too, so that plan is accepted.
     return None
 
 
@@ -451,6 +495,49 @@ def rule_subnet_size(ctx: RuleContext) -> Optional[ArmError]:
     return None
 
 
+# concepts-network-cni-overview.md "AKS CNI networking prerequisites": ranges AKS keeps for itself.
+_RESERVED_RANGES = ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24")
+KUBENET_MAX_NODES = 400
+
+
+def rule_service_cidr_size(ctx: RuleContext) -> Optional[ArmError]:
+    service = parse_cidr(ctx.net.get("serviceCidr"))
+    if service is not None and service.prefixlen < 12:
+        # concepts-network-ip-address-planning.md: "The service address CIDR must be smaller than /12." No public AKS
+        # error body was found; AKS's generic InvalidParameter is used.
+        return invalid_parameter("networkProfile.serviceCidr", str(service), "the service CIDR must be /12 or smaller")
+    return None
+
+
+def rule_reserved_ranges(ctx: RuleContext) -> Optional[ArmError]:
+    for key in ("serviceCidr", "podCidr"):
+        cidr = parse_cidr(ctx.net.get(key))
+        if cidr is None:
+            continue
+        for reserved in _RESERVED_RANGES:
+            if overlaps(cidr, parse_cidr(reserved)):
+                # No public AKS error body was found; AKS's generic InvalidParameter is used.
+                return invalid_parameter(f"networkProfile.{key}", str(cidr), f"{key} must not overlap the reserved range {reserved}")
+    return None
+
+
+def rule_kubenet_limits(ctx: RuleContext) -> Optional[ArmError]:
+    if ctx.plugin() != "kubenet":
+        return None
+    for index, pool in enumerate(ctx.pools):
+        if _lower(pool.get("osType")) == "windows":
+            # configure-kubenet.md: Windows Server node pools need Azure CNI. AKS answers AzureCNIOnlyForWindows.
+            return bad_request(
+                "AzureCNIOnlyForWindows", "Windows agent pools are only supported with network plugin azure (Azure CNI).",
+                f"agentPoolProfiles[{index}].osType",
+            )
+    nodes = sum(int(p.get("count") or 0) for p in ctx.pools)
+    if nodes > KUBENET_MAX_NODES:
+        # configure-kubenet.md: a route table holds at most 400 routes, so kubenet clusters have at most 400 nodes.
+        return invalid_parameter("agentPoolProfiles", nodes, f"kubenet clusters support at most {KUBENET_MAX_NODES} nodes")
+    return None
+
+
 # The order AKS answers in: request shape first, then immutability, then combinations, then the network.
 RULES: list[tuple[str, Callable[[RuleContext], Optional[ArmError]]]] = [
     ("kubernetes version offered in the region", rule_kubernetes_version),
@@ -459,7 +546,10 @@ RULES: list[tuple[str, Callable[[RuleContext], Optional[ArmError]]]] = [
     ("CIDR and IP syntax", rule_cidr_syntax),
     ("maxPods and count ranges", rule_pool_sizes),
     ("immutable fields and supported migrations", rule_immutable),
+    ("service CIDR /12 or smaller", rule_service_cidr_size),
+    ("service and pod CIDRs avoid the reserved ranges", rule_reserved_ranges),
     ("overlay needs plugin azure", rule_plugin_mode),
+    ("kubenet: Linux pools only, at most 400 nodes", rule_kubenet_limits),
     ("policy azure not with kubenet", rule_policy_plugin),
     ("cilium dataplane/policy combinations", rule_cilium),
     ("advanced networking security needs cilium", rule_advanced_networking),

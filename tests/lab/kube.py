@@ -18,7 +18,7 @@ Usage (tests, the benchmark, the demo)::
     emu.stop()
 
 Lab routes without authentication: ``GET /_lab/requests``, ``GET /_lab/objects``,
-``POST /_lab/reset``, ``POST /_lab/objects``, ``POST /_lab/forbid``.
+``POST /_lab/reset``, ``POST /_lab/objects``, ``POST /_lab/forbid``, ``POST /_lab/crds``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import kmock
 import yaml
 from kmock._internal import rendering
 
-from tests.lab import kube_defaults
+from tests.lab import kube_defaults, kube_exec
 from tests.lab.kube_ops import (
     ApiError,
     already_exists,
@@ -262,6 +262,8 @@ class KubeEmulator:
         self.user = user
         self.url: str | None = None
         self.lb_hook: Callable[[dict[str, Any]], list[dict[str, Any]] | None] | None = None
+        # called with a deleted LoadBalancer Service (the cloud provider removes its frontend and rules)
+        self.lb_delete_hook: Callable[[dict[str, Any]], None] | None = None
         self._defaults = defaults or kube_defaults.default_objects
         self._seed = seed
         self._lock = threading.RLock()
@@ -277,6 +279,7 @@ class KubeEmulator:
         self._stop_event: asyncio.Event | None = None
         self._handler = LabKubernetesEmulator(lab=self)
         self._crds: set[tuple[str, str, str]] = set()
+        self.dataplane: dict[str, Any] = {}
         self._handler.resources.load_bundled()
         self.reset()
 
@@ -370,6 +373,7 @@ class KubeEmulator:
                 with contextlib.suppress(KeyError):
                     del self._handler.resources[kmock.resource(group, version, plural)]
             self._crds.clear()
+            self.dataplane = {}  # LabDataPlane facts for pod exec (tests/lab/kube_exec.py)
             self._rng = random.Random(self._seed)
             for obj in self._defaults():
                 self._create_internal(obj, instant=True)
@@ -388,6 +392,9 @@ class KubeEmulator:
             namespaces: set[str] = set()
             for raw in flatten_objects(objects):
                 if raw.get("kind") == "AzureNetworkFacts":
+                    continue
+                if raw.get("kind") == kube_exec.DATAPLANE_KIND:
+                    self.dataplane = kube_exec.merge_dataplane(self.dataplane, raw)
                     continue
                 obj = copy.deepcopy(raw)
                 group, _version, plural, info = self._resolve_kind(obj)
@@ -563,9 +570,27 @@ class KubeEmulator:
             group, version, route = parsed
             if route is None:
                 return await self._serve_group_version(request, group, version)
+            if route.group == "" and route.plural == "pods" and route.sub == "exec" and route.name:
+                return await self._serve_exec(request, route)
             return await self._serve_resource(request, route, body)
         except ApiError as exc:
             return aiohttp.web.json_response(exc.status(), status=exc.code)
+
+    async def _serve_exec(self, request: rendering.Request, route: _Route) -> aiohttp.web.StreamResponse:
+        """Pod exec over the websocket channel protocol, answered from the LabDataPlane facts (kube_exec.py)."""
+        method = str(request.method.value if hasattr(request.method, "value") else request.method).upper()
+        if method not in ("GET", "POST"):
+            raise method_not_allowed()
+        query = request.url.query
+        with self._lock:
+            self._check_forbidden("create" if method == "POST" else "get", _Route("", "v1", "pods/exec", route.namespace, route.name, None),
+                                  route.namespace)
+            pod = self._get("", "pods", route.namespace, route.name or "")
+            _container, argv = kube_exec.check_exec(pod, route.namespace or "", route.name or "", query)
+            world = kube_exec.World(copy.deepcopy(self.dataplane), copy.deepcopy(self._items("", "pods")), copy.deepcopy(self._items("", "services")),
+                                    copy.deepcopy(self._items("discovery.k8s.io", "endpointslices")), kube_defaults.DNS_SERVICE_IP)
+            pod = copy.deepcopy(pod)
+        return await kube_exec.serve_websocket(request._raw_request, world, pod, argv, query)
 
     @staticmethod
     def _decode_body(request: rendering.Request) -> Any:
@@ -632,6 +657,15 @@ class KubeEmulator:
             except ValueError as exc:
                 return aiohttp.web.json_response({"error": str(exc)}, status=400)
             return aiohttp.web.json_response({"loaded": len(stored)})
+        if path == "/_lab/crds" and method == "POST":
+            if isinstance(body, dict) and body.get("cilium"):
+                self.register_cilium_crds()
+                return aiohttp.web.json_response({"registered": "cilium"})
+            keys = ("group", "version", "kind", "plural")
+            if not isinstance(body, dict) or not all(body.get(k) for k in keys):
+                return aiohttp.web.json_response({"error": "body must be {cilium: true} or {group, version, kind, plural, namespaced}"}, status=400)
+            self.register_crd(body["group"], body["version"], body["kind"], body["plural"], bool(body.get("namespaced", True)))
+            return aiohttp.web.json_response({"registered": body["plural"]})
         if path == "/_lab/forbid" and method == "POST":
             if not isinstance(body, dict) or not body.get("verb") or not body.get("plural"):
                 return aiohttp.web.json_response({"error": "body must be {verb, plural, namespace?, group?}"}, status=400)
@@ -1141,6 +1175,8 @@ class KubeEmulator:
                     self._remove(g, p, item)
                     self._after_delete(g, p, item)
         if group == "" and plural == "services":
+            if (obj.get("spec") or {}).get("type") == "LoadBalancer" and self.lb_delete_hook is not None:
+                self.lb_delete_hook(copy.deepcopy(obj))
             endpoints = self._get("", "endpoints", namespace, meta["name"])
             if endpoints is not None and (obj.get("spec") or {}).get("selector"):
                 self._remove("", "endpoints", endpoints)
@@ -1276,6 +1312,13 @@ class KubeEmulator:
         if pod is None or pod["metadata"]["uid"] != uid:
             return
         pod = copy.deepcopy(pod)
+        never = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or [] if c.get("image") == kube_exec.NEVER_READY_IMAGE]
+        if never:  # the image cannot be pulled: the pod stays Pending (kube_exec.NEVER_READY_IMAGE)
+            for cstatus in (pod.get("status") or {}).get("containerStatuses") or []:
+                if cstatus.get("name") in never:
+                    cstatus["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{kube_exec.NEVER_READY_IMAGE}"'}}
+            self._put("", "pods", pod, "MODIFIED")
+            return
         pod["status"] = _running_status(pod, node, self._node_ip(node), self._pod_ip(pod, node))
         self._put("", "pods", pod, "MODIFIED")
         if notify:

@@ -57,6 +57,9 @@ class Lab:
             self.load_scenario(self.scenario)
         self.arm = ArmSimulator(kube_url=kube_url, kube_ca_pem=ca_pem, kube_token=token)
         arm_url = self.arm.start(certs["cert"], certs["key"])
+        from .lab_controllers import wire
+
+        wire(self.arm, self.kube, RESOURCE_GROUP, CLUSTER)  # cloud provider (LoadBalancer Services) and add-on manager
         kubeconfig = os.path.join(self.directory, "kubeconfig")
         fd = os.open(kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -20,8 +20,17 @@ from __future__ import annotations
 import importlib
 import re
 
+# Ansible's module packager (AnsiballZ) ships only the module_utils it sees imported; the analyzers
+# are loaded by name in _load(), so they are named here too (else every step is "not available"
+# when run as a module). A missing one still degrades to a skipped step.
+from . import step_connectivity, step_dataplane, step_dns, step_ingress, step_pods, step_policies, step_services  # noqa: F401  pylint: disable=unused-import
 from .findings import SEVERITIES, STEP_NAMES
 from .index import Index
+
+try:
+    from . import step_azure  # pylint: disable=unused-import
+except ImportError:  # the Azure step may ship separately
+    step_azure = None
 
 # step -> analyzer module in this package (None: handled inline)
 STEP_MODULES = {

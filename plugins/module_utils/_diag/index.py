@@ -107,6 +107,8 @@ class Index:
                 candidates = found
             if not found:
                 return []
+        if len(match_labels) == 1:
+            return list(candidates)  # every object under (namespace, key, value) carries that label
         return [
             obj for obj in candidates
             if all(((obj.get("metadata") or {}).get("labels") or {}).get(k) == str(v) for k, v in match_labels.items())

@@ -17,6 +17,7 @@ from .helpers import (
     container_statuses,
     containers,
     event_summary,
+    gc_paused,
     latest_first,
     name_of,
     ns_of,
@@ -229,7 +230,7 @@ def _listening_findings(ctx):
     return out
 
 
-def analyze(index, ctx):
+def _analyze(index, ctx):
     found = []
     checked = 0
     for pod in index.kinds("Pod"):
@@ -241,3 +242,9 @@ def analyze(index, ctx):
             found.append(result)
     found.extend(_listening_findings(ctx))
     return {"checked": checked, "findings": found, "skipped": None}
+
+
+def analyze(index, ctx):
+    """Run step 1 on an ``Index``; returns ``{checked, findings, skipped, ...}``."""
+    with gc_paused():
+        return _analyze(index, ctx)

@@ -29,7 +29,7 @@ from .._netpol.evaluate import (
     PolicyEvaluator,
 )
 from .findings import finding
-from .helpers import short_list
+from .helpers import gc_paused, short_list
 
 STEP = 4
 REQUIRED_KINDS = ("NetworkPolicy", "Pod")
@@ -142,13 +142,11 @@ def _kubectl(kind, ns, name):
 
 def _closest(selector, candidates, limit=3):
     """Candidates whose labels come closest to satisfying ``selector``, with what differs."""
-    scored = []
     reqs = len(selector.labels) + len(selector.exprs)
-    for name, labels in candidates:
-        failing = selector.failing(labels)
-        scored.append((len(failing), name, labels, failing))
+    count = selector.failing_count
+    scored = [(count(labels), name, labels) for name, labels in candidates]
     scored.sort(key=lambda x: (x[0], x[1]))
-    return [{"name": name, "labels": labels, "differs": failing, "matched": reqs - n} for n, name, labels, failing in scored[:limit]]
+    return [{"name": name, "labels": labels, "differs": selector.failing(labels), "matched": reqs - n} for n, name, labels in scored[:limit]]
 
 
 def _pod_candidates(ev, namespace, cilium=False):
@@ -164,6 +162,16 @@ def _rule_admits_anything(ev, rule):
     if rule.peers is None:
         return True
     return any(_peer_is_external(peer) or ev.peer_mask(peer) for peer in rule.peers)
+
+
+def _masked_pods(ev, mask):
+    """The evaluator's pods whose bit is set in ``mask``, in pod order."""
+    out = []
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        out.append(ev.pods[low.bit_length() - 1])
+    return out
 
 
 def _direction_allowed(result, direction, combine):
@@ -192,6 +200,26 @@ class _Run:
         self.findings = []
         self.checked = 0
         self._dns = None
+        self._all_ns = None
+        self._ns_matches = {}  # namespace selector -> every known namespace it matches (sorted)
+        self._admits = {}  # (policy, direction) -> some rule of that direction admits a peer
+        self._backends = {}  # (namespace, Service selector items) -> pods it selects
+
+    def namespaces_matching(self, ns_sel):
+        """Every known namespace (Namespace objects or pods), sorted, whose labels ``ns_sel`` matches."""
+        found = self._ns_matches.get(ns_sel)
+        if found is None:
+            if self._all_ns is None:
+                self._all_ns = self.ev.namespaces()
+            found = self._ns_matches[ns_sel] = [ns for ns in self._all_ns if ns_sel.matches(self.ev._ns_labels(ns))]
+        return found
+
+    def admits_anything(self, pol, direction):
+        key = (pol, direction)
+        found = self._admits.get(key)
+        if found is None:
+            found = self._admits[key] = any(_rule_admits_anything(self.ev, r) for r in pol.rules[direction])
+        return found
 
     def add(self, code, severity, kind, ns, name, message, remediation, evidence):
         self.findings.append(finding(code, severity, STEP, kind, ns, name, message, remediation, evidence))
@@ -243,22 +271,19 @@ class _Run:
                         continue
                     _unused, ns_sel, pod_sel, _pol_ns = peer
                     where = f"{direction} rule {rule.index} peer {i}"
-                    if ns_sel is not None and not ns_sel.match_all:
-                        namespaces = [ns for ns in self.ev.namespaces() if ns_sel.matches(self.ev._ns_labels(ns))]
-                        if not namespaces:
-                            closest = _closest(ns_sel, [(ns, self.ev._ns_labels(ns)) for ns in self.ev.namespaces()])
-                            hint = f"; closest namespace {closest[0]['name']} differs in {', '.join(closest[0]['differs'])}" if closest else ""
-                            missing = ", ".join(f"{k}={v}" for k, v in ns_sel.labels) or "<key>=<value>"
-                            self.add("netpol.namespace_selector_no_match", "warning", KIND_NP, p.namespace, p.name,
-                                     f"NetworkPolicy {p.ref} {where}: namespaceSelector {ns_sel.describe()} matches no namespace, so this peer "
-                                     f"admits nothing{hint}",
-                                     f"Label the intended namespace (kubectl label namespace <namespace> {missing}) or select it by its "
-                                     f"automatic label kubernetes.io/metadata.name=<namespace>; kubectl get namespaces --show-labels",
-                                     {"policy": p.ref, "rule": where, "namespace_selector": ns_sel.describe(), "closest_namespaces": closest})
-                            continue
+                    if ns_sel is not None and not ns_sel.match_all and not self.namespaces_matching(ns_sel):
+                        closest = _closest(ns_sel, [(ns, self.ev._ns_labels(ns)) for ns in self.ev.namespaces()])
+                        hint = f"; closest namespace {closest[0]['name']} differs in {', '.join(closest[0]['differs'])}" if closest else ""
+                        missing = ", ".join(f"{k}={v}" for k, v in ns_sel.labels) or "<key>=<value>"
+                        self.add("netpol.namespace_selector_no_match", "warning", KIND_NP, p.namespace, p.name,
+                                 f"NetworkPolicy {p.ref} {where}: namespaceSelector {ns_sel.describe()} matches no namespace, so this peer "
+                                 f"admits nothing{hint}",
+                                 f"Label the intended namespace (kubectl label namespace <namespace> {missing}) or select it by its "
+                                 f"automatic label kubernetes.io/metadata.name=<namespace>; kubectl get namespaces --show-labels",
+                                 {"policy": p.ref, "rule": where, "namespace_selector": ns_sel.describe(), "closest_namespaces": closest})
+                        continue
                     if pod_sel is not None and not pod_sel.match_all and not self.ev.peer_mask(peer):
-                        scope_ns = [p.namespace] if ns_sel is None else [
-                            ns for ns in self.ev.namespaces() if ns_sel.matches(self.ev._ns_labels(ns))]
+                        scope_ns = [p.namespace] if ns_sel is None else list(self.namespaces_matching(ns_sel))
                         candidates = [c for ns in scope_ns for c in _pod_candidates(self.ev, ns)]
                         closest = _closest(pod_sel, candidates)
                         self.add("netpol.peer_selects_no_pods", "warning", KIND_NP, p.namespace, p.name,
@@ -282,7 +307,7 @@ class _Run:
                         if not isinstance(port, str):
                             continue  # numeric egress ports may target anything outside the cluster
                         mask = self.ev.rule_peer_mask(rule)
-                        pods = [x for x in self.ev.pods if (mask >> x.index) & 1]
+                        pods = _masked_pods(self.ev, mask)
                     if not pods:
                         continue
                     if isinstance(port, str):
@@ -340,21 +365,35 @@ class _Run:
                      + f"). Not intended: kubectl delete networkpolicy {p.name} -n {p.namespace}",
                      {"policy": p.ref, "direction": direction, "pod_count": len(pods), "allowing_policies": others})
 
+    def isolated_pods(self, engines, direction):
+        """In-scope pods some policy of ``engines`` isolates for ``direction``, in pod order.
+
+        The union of what the isolating policies select: pods no policy selects are never visited.
+        """
+        found = set()
+        for engine in engines:
+            for pol in self.ev.policies[engine]:
+                if pol.isolates[direction]:
+                    found.update(p.index for p in self.ev.selected_pods(pol))
+        pods = self.ev.pods
+        return [pods[i] for i in sorted(found) if self.in_scope(pods[i].namespace)]
+
     def _isolated_without_allow(self):
         groups = {}
-        for ep in self.ev.pods:
-            if not self.in_scope(ep.namespace):
-                continue
-            for direction in (INGRESS, EGRESS):
+        for direction in (INGRESS, EGRESS):
+            for ep in self.isolated_pods((KUBERNETES,), direction):
                 pols = self.ev.selecting(KUBERNETES, direction, ep)
                 if not pols:
                     continue
-                if any(_rule_admits_anything(self.ev, r) for pol in pols for r in pol.rules[direction]):
+                if any(self.admits_anything(pol, direction) for pol in pols):
                     continue
                 key = (ep.namespace, direction, tuple(sorted(pol.ref for pol in pols)))
                 groups.setdefault(key, []).append(ep.ref())
+        by_ref = {}
+        for pol in self.ev.policies[KUBERNETES] if groups else ():
+            by_ref.setdefault(pol.ref, []).append(pol)
         for (ns, direction, refs), pods in sorted(groups.items()):
-            with_rules = [r for r in refs if any(pol.rules[direction] for pol in self.ev.policies[KUBERNETES] if pol.ref == r)]
+            with_rules = [r for r in refs if any(pol.rules[direction] for pol in by_ref.get(r, ()))]
             why = ("their rules' peers select nothing" if with_rules else f"none of them has an {direction} rule")
             self.add("netpol.isolated_without_allow", "warning", "Namespace", None, ns,
                      f"{len(pods)} pod(s) in namespace {ns} ({short_list(pods)}) are isolated for {direction} by {short_list(refs)} and no rule "
@@ -369,10 +408,8 @@ class _Run:
         dns = self.dns_endpoint()
         seen = {}
         groups = {}
-        for ep in self.ev.pods:
-            if not self.in_scope(ep.namespace) or ep is dns:
-                continue
-            if not any(pol.isolates[EGRESS] for e in self.ev.enforce for pol in self.ev.selecting(e, EGRESS, ep)):
+        for ep in self.isolated_pods(sorted(self.ev.enforce), EGRESS):
+            if ep is dns:
                 continue
             sig = (ep.namespace, tuple(sorted(ep.labels.items())), ep.clabels.get("io.cilium.k8s.policy.serviceaccount"))
             verdict = seen.get(sig)
@@ -406,7 +443,10 @@ class _Run:
                 continue
             self.checked += 1
             selector = {str(k): str(v) for k, v in spec["selector"].items()}
-            backends = [p for p in self.ev.pods_by_ns.get(ns, ()) if all(p.labels.get(k) == v for k, v in selector.items())]
+            key = (ns, tuple(sorted(selector.items())))
+            backends = self._backends.get(key)
+            if backends is None:
+                backends = self._backends[key] = self.ev.pods_with_labels(ns, selector)
             if not backends:
                 continue  # service.selector_mismatch (step 2) reports this
             backend = backends[0]
@@ -574,12 +614,13 @@ def analyze_policies(index, ctx) -> dict:
     for kind in REQUIRED_KINDS:
         if kind in index.skipped:
             return {"checked": 0, "findings": [], "skipped": f"{kind} objects could not be listed: {index.skipped[kind]}"}
-    run = _Run(index, ctx)
-    run.kubernetes()
-    run.cilium()
-    if run.ev.enforce:
-        run.dns_egress()
-        run.services()
+    with gc_paused():
+        run = _Run(index, ctx)
+        run.kubernetes()
+        run.cilium()
+        if run.ev.enforce:
+            run.dns_egress()
+            run.services()
     return {"checked": run.checked, "findings": run.findings, "skipped": None}
 
 

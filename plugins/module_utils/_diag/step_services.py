@@ -17,6 +17,7 @@ from .helpers import (
     container_ports,
     endpoint_source,
     event_summary,
+    gc_paused,
     is_headless,
     labels_of,
     latest_first,
@@ -90,23 +91,37 @@ def _selector_mismatch(index, svc):
 def _target_port_findings(svc, pods):
     ns, name = ns_of(svc), name_of(svc)
     out = []
+    pod_ports = None
     for sp in spec(svc).get("ports") or []:
         target = sp.get("targetPort", sp.get("port"))
         proto = (sp.get("protocol") or "TCP").upper()
         named = isinstance(target, str) and not target.isdigit()
         lacking, undeclared, other_proto = [], 0, False
         declared_example = None
-        for pod in pods:
-            ports = container_ports(pod)
+        number = None
+        if pod_ports is None:
+            pod_ports = [(pod, container_ports(pod)) for pod in pods]
+        for pod, ports in pod_ports:
+            ok = False
             if named:
-                ok = any(pn == target and pp == proto for pn, _num, pp in ports)
-                other_proto = other_proto or any(pn == target for pn, _num, _pp in ports)
+                for pn, _num, pp in ports:
+                    if pn == target:
+                        other_proto = True  # the name is declared (with this protocol or another)
+                        if pp == proto:
+                            ok = True
+                            break
             else:
                 if not ports:
                     undeclared += 1
                     continue
-                ok = any(num == int(target) and pp == proto for _pn, num, pp in ports)
-                other_proto = other_proto or any(num == int(target) for _pn, num, _pp in ports)
+                if number is None:
+                    number = int(target)
+                for _pn, num, pp in ports:
+                    if num == number:
+                        other_proto = True
+                        if pp == proto:
+                            ok = True
+                            break
             if not ok:
                 lacking.append(name_of(pod))
                 if declared_example is None:
@@ -183,13 +198,13 @@ def _lb_pending(index, svc):
     return finding(
         "service.lb_pending", "error", STEP, "Service", ns, name, text.rstrip(".") + ".",
         f"Read the cloud provider's events (kubectl describe service {name} -n {ns}): a static IP must exist in the node resource group "
-        "or in the group named by service.beta.kubernetes.io/azure-pip-resource-group, with the cluster identity allowed to use it "
+        "or in the group named by service.beta.kubernetes.io/azure-load-balancer-resource-group, with the cluster identity allowed to use it "
         "(Network Contributor); an internal LB needs free IPs in its subnet. Step 8 checks the Azure side.",
         evidence,
     )
 
 
-def analyze(index, ctx):
+def _analyze(index, ctx):
     found = []
     checked = 0
     source = endpoint_source(index)
@@ -233,3 +248,9 @@ def analyze(index, ctx):
             found.extend(_endpoint_findings(svc, pods, service_endpoints(index, ns, name_of(svc), source)))
         found.extend(_target_port_findings(svc, pods))
     return {"checked": checked, "findings": found, "skipped": None, "notes": notes}
+
+
+def analyze(index, ctx):
+    """Run step 2 on an ``Index``; returns ``{checked, findings, skipped, ...}``."""
+    with gc_paused():
+        return _analyze(index, ctx)

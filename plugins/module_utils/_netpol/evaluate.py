@@ -97,7 +97,7 @@ class NetpolInputError(ValueError):
 class Endpoint:
     """A pod, a hypothetical pod (labels) or an outside address."""
 
-    __slots__ = ("clabels", "fqdn", "index", "kind", "labels", "name", "namespace", "network", "ns_labels", "pod", "ports")
+    __slots__ = ("_clabels", "fqdn", "index", "kind", "labels", "name", "namespace", "network", "ns_labels", "pod", "ports", "sa")
 
     def __init__(self, kind, namespace=None, name=None, labels=None, ns_labels=None, network=None, pod=None, sa=None, fqdn=None):
         self.kind = kind  # "pod" | "labels" | "external"
@@ -116,7 +116,15 @@ class Endpoint:
                     if port.get("name") and port.get("containerPort") is not None:
                         proto = (port.get("protocol") or "TCP").upper()
                         self.ports.setdefault((port["name"], proto), int(port["containerPort"]))
-        self.clabels = cilium_labels(self.labels, namespace, self.ns_labels, sa) if kind != "external" else {}
+        self.sa = sa
+        self._clabels = None
+
+    @property
+    def clabels(self):
+        """The labels Cilium selectors see (pod labels plus namespace, service account...); {} outside the cluster."""
+        if self._clabels is None:
+            self._clabels = cilium_labels(self.labels, self.namespace, self.ns_labels, self.sa) if self.kind != "external" else {}
+        return self._clabels
 
     @property
     def in_cluster(self):
@@ -439,7 +447,9 @@ class PolicyEvaluator:
                 continue
             ns = meta.get("namespace") or "default"
             network = None
-            ip = (pod.get("status") or {}).get("podIP")
+            # A pod's address only matters when ipBlock matches pod IPs (Azure NPM, Calico); parsing
+            # every pod IP up front was a third of the evaluator's build time on large clusters.
+            ip = (pod.get("status") or {}).get("podIP") if ipblock_matches_pod_ips else None
             if ip:
                 try:
                     network = ipaddress.ip_network(ip)
@@ -468,11 +478,17 @@ class PolicyEvaluator:
                 self.policies[CILIUM].append(pol)
                 self._clusterwide.append(pol)
         self._subject_cache = {}
+        self._subject_misses = {}  # (engine, direction, namespace) -> uncached selecting() calls
+        self._label_idx = {}  # cilium flag -> {(namespace, key, value): [pods in pod order]}
+        self._sel_list_cache = {}  # (selector, cilium, namespace) -> tuple of selected pods
         self._sel_ns_cache = {}
+        self._ns_sel_cache = {}  # namespace selector -> namespaces (of pods_by_ns) it matches
+        self._selected_cache = {}  # policy -> pods it selects
         self._peer_mask_cache = {}
         self._port_mask_cache = {}
         self._dm_cache = {}  # (direction, pod index, port, protocol) -> (ok_mask, plain_mask)
         self._nums_cache = {}
+        self._num_masks_cache = {}  # id(nums) -> (nums, {port number: mask of the pods with that number})
 
     @classmethod
     def from_objects(cls, objects, **kwargs):
@@ -535,28 +551,118 @@ class PolicyEvaluator:
 
     # ------------------------------------------------------------------ selection
 
+    def _subject_candidates(self, engine, direction, namespace):
+        if engine == KUBERNETES:
+            return [p for p in self._by_ns[KUBERNETES].get(namespace, ()) if p.isolates[direction]]
+        return [p for p in list(self._by_ns[CILIUM].get(namespace, ())) + self._clusterwide if p.has_direction(direction)]
+
     def selecting(self, engine, direction, ep):
-        """Policies (specs) of an engine that select ``ep`` and say something about ``direction``."""
+        """Policies (specs) of an engine that select ``ep`` and say something about ``direction``.
+
+        For existing pods the answer is cached; once a namespace is asked about more than once,
+        the answers for all its pods are computed together from each policy's selected pods.
+        """
         if not ep.in_cluster:
             return []
-        key = (engine, direction, ep.index) if ep.index is not None else None
-        if key is not None and key in self._subject_cache:
-            return self._subject_cache[key]
-        if engine == KUBERNETES:
-            found = [p for p in self._by_ns[KUBERNETES].get(ep.namespace, ()) if p.isolates[direction] and p.selector.matches(ep.labels)]
-        else:
-            candidates = list(self._by_ns[CILIUM].get(ep.namespace, ())) + self._clusterwide
-            found = [p for p in candidates if p.has_direction(direction) and p.selector.matches(ep.clabels)]
-        if key is not None:
-            self._subject_cache[key] = found
-        return found
+        if ep.index is None:
+            labels = ep.labels if engine == KUBERNETES else ep.clabels
+            return [p for p in self._subject_candidates(engine, direction, ep.namespace) if p.selector.matches(labels)]
+        key = (engine, direction, ep.index)
+        found = self._subject_cache.get(key)
+        if found is not None:
+            return found
+        scope = (engine, direction, ep.namespace)
+        misses = self._subject_misses[scope] = self._subject_misses.get(scope, 0) + 1
+        candidates = self._subject_candidates(engine, direction, ep.namespace)
+        if misses == 1:
+            labels = ep.labels if engine == KUBERNETES else ep.clabels
+            found = self._subject_cache[key] = [p for p in candidates if p.selector.matches(labels)]
+            return found
+        lists = {p.index: [] for p in self.pods_by_ns.get(ep.namespace, ())}
+        for pol in candidates:  # policy order is kept in every pod's list
+            for p in self._select_in_ns(pol.selector, ep.namespace, engine != KUBERNETES):
+                lists[p.index].append(pol)
+        for index, pols in lists.items():
+            self._subject_cache.setdefault((engine, direction, index), pols)
+        return self._subject_cache[key]
 
     def selected_pods(self, policy):
-        """Pods a policy (spec) selects."""
-        if policy.engine == KUBERNETES:
-            return [p for p in self.pods_by_ns.get(policy.namespace, ()) if policy.selector.matches(p.labels)]
-        pods = self.pods if policy.namespace is None else self.pods_by_ns.get(policy.namespace, ())
-        return [p for p in pods if policy.selector.matches(p.clabels)]
+        """Pods a policy (spec) selects (a new list, in pod order)."""
+        found = self._selected_cache.get(policy)
+        if found is None:
+            if policy.engine == KUBERNETES:
+                found = self._select_in_ns(policy.selector, policy.namespace)
+            elif policy.namespace is not None:
+                found = self._select_in_ns(policy.selector, policy.namespace, cilium=True)
+            else:
+                found = tuple(p for p in self.pods if policy.selector.matches(p.clabels))
+            self._selected_cache[policy] = found
+        return list(found)
+
+    def _label_index(self, cilium):
+        idx = self._label_idx.get(cilium)
+        if idx is None:
+            idx = self._label_idx[cilium] = {}
+            for p in self.pods:
+                ns = p.namespace
+                for k, v in (p.clabels if cilium else p.labels).items():
+                    idx.setdefault((ns, k, v), []).append(p)
+        return idx
+
+    def _select_in_ns(self, selector, ns, cilium=False):
+        """Pods of namespace ``ns`` a selector matches (pod labels, or Cilium labels), as a tuple in pod order.
+
+        matchLabels narrow the candidates through a (namespace, key, value) index; the selector
+        itself still decides, so expressions are honoured.
+        """
+        key = (selector, cilium, ns)
+        found = self._sel_list_cache.get(key)
+        if found is not None:
+            return found
+        if selector.match_none:
+            found = ()
+        elif selector.match_all:
+            found = tuple(self.pods_by_ns.get(ns, ()))
+        else:
+            candidates = None
+            if selector.labels:
+                idx = self._label_index(cilium)
+                for k, v in selector.labels:
+                    hit = idx.get((ns, k, v), ())
+                    if candidates is None or len(hit) < len(candidates):
+                        candidates = hit
+                    if not hit:
+                        break
+            else:
+                candidates = self.pods_by_ns.get(ns, ())
+            matches = selector.matches
+            found = tuple(p for p in candidates if matches(p.clabels if cilium else p.labels))
+        self._sel_list_cache[key] = found
+        return found
+
+    def pods_with_labels(self, namespace, labels):
+        """Pods of a namespace carrying every ``labels`` pair (a Service selector), in pod order."""
+        wanted = {str(k): str(v) for k, v in (labels or {}).items()}
+        if not wanted:
+            return list(self.pods_by_ns.get(namespace, ()))
+        idx = self._label_index(False)
+        candidates = None
+        for k, v in wanted.items():
+            hit = idx.get((namespace, k, v), ())
+            if candidates is None or len(hit) < len(candidates):
+                candidates = hit
+            if not hit:
+                return []
+        if len(wanted) == 1:
+            return list(candidates)  # the index lookup was the whole test
+        return [p for p in candidates if all(p.labels.get(k) == v for k, v in wanted.items())]
+
+    def namespaces_matching(self, ns_selector):
+        """Namespaces (with pods) whose labels a namespaceSelector matches, in pods_by_ns order."""
+        found = self._ns_sel_cache.get(ns_selector)
+        if found is None:
+            found = self._ns_sel_cache[ns_selector] = tuple(ns for ns in self.pods_by_ns if ns_selector.matches(self._ns_labels(ns)))
+        return found
 
     # ------------------------------------------------------------------ peer matching
 
@@ -594,13 +700,12 @@ class PolicyEvaluator:
         return False
 
     def _selected_in_ns(self, selector, ns, cilium=False):
-        key = (selector.key, cilium, ns)
+        key = (selector, cilium, ns)
         mask = self._sel_ns_cache.get(key)
         if mask is None:
             mask = 0
-            for p in self.pods_by_ns.get(ns, ()):
-                if selector.matches(p.clabels if cilium else p.labels):
-                    mask |= 1 << p.index
+            for p in self._select_in_ns(selector, ns, cilium):
+                mask |= 1 << p.index
             self._sel_ns_cache[key] = mask
         return mask
 
@@ -613,7 +718,7 @@ class PolicyEvaluator:
         mask = 0
         if kind == "pods":
             _unused, ns_sel, pod_sel, pol_ns = peer
-            nss = [pol_ns] if ns_sel is None else [ns for ns in self.pods_by_ns if ns_sel.matches(self._ns_labels(ns))]
+            nss = [pol_ns] if ns_sel is None else self.namespaces_matching(ns_sel)
             for ns in nss:
                 if pod_sel is None:
                     for p in self.pods_by_ns.get(ns, ()):
@@ -881,6 +986,17 @@ class PolicyEvaluator:
         elif isinstance(port, int) and all(not isinstance(p[1], str) for p in rule.ports):
             ok, l7 = self.port_match(rule, port, protocol, None)
             hit = (self.all_mask if ok else 0, self.all_mask if ok and l7 is None else 0)
+        elif all(not isinstance(p[1], str) for p in rule.ports):
+            # Numbered rule ports, named requested port: the verdict depends only on the number the
+            # name resolves to on each destination, so it is computed once per distinct number.
+            any_mask = plain = 0
+            for num, mask in self._num_masks(nums).items():
+                ok, l7 = self.port_match(rule, num, protocol, None)
+                if ok:
+                    any_mask |= mask
+                    if l7 is None:
+                        plain |= mask
+            hit = (any_mask, plain)
         else:
             any_mask = plain = 0
             for d in self.pods:
@@ -1011,6 +1127,18 @@ class PolicyEvaluator:
                             "unresolved": [di for di, d in enumerate(members) if nums[d.index] is None]})
         return {"pods": [p.ref() for p in members], "combine": self.combine,
                 "engines": [e for e in ENGINES if e in self.enforce], "results": results}
+
+    def _num_masks(self, nums):
+        """``{port number: mask of the pods whose port resolves to it}`` for a ``_nums`` list."""
+        entry = self._num_masks_cache.get(id(nums))
+        if entry is not None and entry[0] is nums:
+            return entry[1]
+        hit = {}
+        for i, num in enumerate(nums):
+            if num is not None:
+                hit[num] = hit.get(num, 0) | (1 << i)
+        self._num_masks_cache[id(nums)] = (nums, hit)  # the list is kept, so its id is not reused
+        return hit
 
     def _nums(self, port, proto):
         key = (port, proto)

@@ -21,7 +21,6 @@ a pod label, so ``In``/``Exists`` on them is false and ``NotIn``/``DoesNotExist`
 from __future__ import annotations
 
 import ipaddress
-import json
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 CILIUM_POD_SOURCES = ("k8s", "any", "unspec")
@@ -31,9 +30,32 @@ CILIUM_CLUSTER_KEY = "io.cilium.k8s.policy.cluster"
 CILIUM_NS_LABEL_PREFIX = "io.cilium.k8s.namespace.labels."
 
 
-def selector_key(selector) -> str:
-    """A stable, hashable text for a selector (cache key)."""
-    return json.dumps(selector, sort_keys=True, default=str)
+def _by_first(item):
+    return item[0]
+
+
+def _freeze(value):
+    """A hashable, order-independent form of a JSON-like value (mappings sorted by key)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return ("map", tuple(sorted([(str(k), _freeze(v)) for k, v in value.items()], key=_by_first)))
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple(_freeze(v) for v in value))
+    if value is None:
+        return None
+    if isinstance(value, (bool, int, float)):
+        return (type(value).__name__, value)  # keeps True, 1 and 1.0 apart, as JSON does
+    return ("obj", str(value))
+
+
+def selector_key(selector):
+    """A stable, hashable key for a selector (cache key): nested tuples, mappings sorted by key.
+
+    Cheaper than serialising to JSON text; selectors with the same content get the same key
+    whatever the order of their mapping keys.
+    """
+    return _freeze(selector)
 
 
 def _cilium_key(key: str) -> str:
@@ -117,6 +139,17 @@ class Selector:
             if not Selector._expr_ok(labels, k, op, values):
                 out.append(f"{k} {op} {sorted(values)}" if values else f"{k} {op}")
         return out
+
+    def failing_count(self, labels):
+        """``len(self.failing(labels))`` without building the texts."""
+        count = 0
+        for k, v in self.labels:
+            if labels.get(k) != v:
+                count += 1
+        for k, op, values in self.exprs:
+            if not Selector._expr_ok(labels, k, op, values):
+                count += 1
+        return count
 
     @staticmethod
     def _expr_ok(labels, k, op, values):

@@ -1,0 +1,387 @@
+#!/usr/bin/python
+# Copyright (c) aksnet.networking contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: diagnose
+short_description: Diagnose an AKS cluster's networking from inside out, live or from a snapshot
+version_added: 0.1.0
+description:
+  - Runs the field guide's troubleshooting steps as analyzers and returns what is broken, where, why and the fix, as findings
+    with stable codes (see C(docs/findings.md)). Steps are 1 pods, 2 services, 3 connectivity, 4 policies, 5 dns, 6 ingress,
+    7 dataplane, 8 azure.
+  - Step 3 (active probes from a debug pod) runs only with O(active=true) and step 8 (Azure-level checks) is not run by this version;
+    a step not run is reported as C(skipped) with the reason. A step whose data cannot be read (RBAC 403, CRD not installed) is also reported as C(skipped)
+    with the reason; it is never silently passed and never stops the run.
+  - Live mode lists each kind the analyzers read once, paginated (the same requests as M(aksnet.networking.snapshot)), then
+    analyses an in-memory index; it never makes per-object requests. A snapshot and a live run of the same cluster give the
+    same findings.
+  - The module only reads. With O(report_dir) it writes C(report.json), C(report.md) and a self-contained C(report.html) on the
+    controller-side host the module runs on; this happens in check mode too, because it changes nothing in the cluster, and the
+    module always reports RV(ignore:changed=false).
+author:
+  - aksnet.networking contributors (@aksnet)
+options:
+  snapshot:
+    description:
+      - Path of a snapshot file (written by M(aksnet.networking.snapshot), or C(kubectl get ... -A -o yaml) output) to analyse
+        instead of a live cluster.
+      - When set, no connection is made and the Kubernetes connection options (and their E(K8S_AUTH_*) variables) are ignored.
+      - Kinds the snapshot could not capture are treated like kinds a live run cannot list.
+    type: path
+  namespaces:
+    description:
+      - Analyse only these namespaces (live mode lists namespaced kinds per namespace, so namespace-scoped RBAC suffices).
+        Cluster-wide checks (CoreDNS, kube-proxy, CNI, nodes, ingress classes) always run.
+      - Default is every namespace.
+    type: list
+    elements: str
+  steps:
+    description:
+      - Steps to run, by number (V(1)-V(8)) or name (V(pods), V(services), V(connectivity), V(policies), V(dns), V(ingress),
+        V(dataplane), V(azure)). The others are reported as C(skipped) (not requested). Default is every step.
+    type: list
+    elements: str
+  report_dir:
+    description:
+      - Directory to write C(report.json), C(report.md) and C(report.html) into (created with mode C(0700) when missing;
+        files are written with mode C(0600)). The HTML report draws, per namespace, which workloads may reach which on their
+        first container port.
+    type: path
+  cluster_facts:
+    description:
+      - The cluster's network profile, to know which engines enforce policies (NetworkPolicy needs network policy
+        azure, calico or cilium; Cilium policies need the Cilium dataplane) and which advanced networking features are on.
+      - Pass C(network_profile) of an entry of M(aksnet.networking.cluster_info)'s C(clusters), or the whole entry;
+        ARM camelCase keys are accepted too.
+      - Without it, a snapshot's C(AzureNetworkFacts) C(cluster) entry is used when present; otherwise every policy is
+        assumed enforced (Cilium policies only when a Cilium agent runs).
+    type: dict
+  azure_facts:
+    description:
+      - Azure-level facts for step 8 (load balancers, NSGs, routes, subnet usage, public IPs), that is the C(network)
+        result of M(aksnet.networking.network_info). Overrides the C(AzureNetworkFacts) document of a snapshot.
+      - Without Azure facts, step 8 is reported as C(skipped) with the reason.
+    type: dict
+  fail_on:
+    description:
+      - Fail the task when findings of this severity or worse exist (V(error), or V(warning) for warnings and errors).
+        The result still carries RV(diagnostics).
+      - V(never) (the default) only reports; in the C(aksnet.networking.diagnostics) role C(diagnostics_fail_on) decides.
+    type: str
+    choices: [error, warning, never]
+    default: never
+  page_size:
+    description: Objects per LIST page in live mode.
+    type: int
+    default: 500
+  active:
+    description:
+      - Run step 3's active probes (as M(aksnet.networking.probe) does) from a short-lived debug pod for O(services), and
+        correlate them with the policy analysis. A probe that fails where the analysis allows the traffic says so in its
+        finding (with both pieces of evidence); one that passes where the analysis denies it is a C(netpol.not_enforced) /
+        C(cilium.not_enforced) finding. Live mode only; in check mode the probes are not run (step 3 is C(skipped)).
+      - If the debug pod cannot run, step 3 is C(skipped) with the reason; the other steps are still reported.
+    type: bool
+    default: false
+  services:
+    description: Services the active probes check (ClusterIP, backend pods, DNS name). Used with O(active=true).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      namespace:
+        description: Namespace of the Service.
+        type: str
+        required: true
+      name:
+        description: Name of the Service.
+        type: str
+        required: true
+      port:
+        description: Port number or name to probe (default every port).
+        type: raw
+  probe_image:
+    description: Image of the debug pod (see M(aksnet.networking.probe) O(aksnet.networking.probe#module:image)).
+    type: str
+    default: nicolaka/netshoot
+  probe_namespace:
+    description: Namespace of the debug pod.
+    type: str
+    default: default
+  probe_image_pull_secrets:
+    description: Secrets to pull O(probe_image) with.
+    type: list
+    elements: str
+    default: []
+  probe_timeout:
+    description: Seconds each probe may take.
+    type: int
+    default: 5
+  probe_wait_timeout:
+    description: Seconds to wait for the debug pod to run.
+    type: int
+    default: 120
+  egress_urls:
+    description: URLs the active probes fetch to check egress (with O(active=true)).
+    type: list
+    elements: str
+    default: []
+  cilium_agent:
+    description: With O(active=true), compare the Cilium agents' endpoint policy enforcement with the policy analysis.
+    type: bool
+    default: false
+  node_debug:
+    description: With O(active=true), check the Services' kube-proxy rules from a privileged node debug pod (removed afterwards).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - aksnet.networking.kubernetes
+  - aksnet.networking.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The cluster is only read. Reports are written in check mode too (they are local files, not a cluster change).
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: Always reports no change.
+requirements:
+  - kubernetes >= 31.0.0
+seealso:
+  - module: aksnet.networking.snapshot
+  - module: aksnet.networking.netpol_check
+  - module: aksnet.networking.cluster_info
+"""
+
+EXAMPLES = r"""
+- name: Diagnose the cluster of the current kubeconfig context
+  aksnet.networking.diagnose:
+    report_dir: /tmp/aks-report
+  register: diag
+
+- name: Show what is broken
+  ansible.builtin.debug:
+    msg: "{{ item.code }} {{ item.resource.namespace }}/{{ item.resource.name }}: {{ item.message }} Fix: {{ item.remediation }}"
+  loop: "{{ diag.diagnostics.findings | selectattr('severity', 'equalto', 'error') }}"
+
+- name: Only the shop namespace, pods and policies, knowing the CNI
+  aksnet.networking.diagnose:
+    kubeconfig: ~/.kube/prod-aks.yaml
+    namespaces: [shop]
+    steps: [pods, policies]
+    cluster_facts: "{{ aks.clusters[0].network_profile }}"
+
+- name: Offline, from a snapshot a colleague attached to the ticket; fail on errors
+  aksnet.networking.diagnose:
+    snapshot: /tmp/prod-aks.snapshot.json
+    fail_on: error
+"""
+
+RETURN = r"""
+diagnostics:
+  description: The run, as DESIGN.md's result shape.
+  returned: always
+  type: dict
+  contains:
+    summary:
+      description: Counts per severity and each step's status (C(passed), C(failed), C(skipped)), keyed by step number.
+      type: dict
+      sample: {errors: 2, warnings: 1, infos: 0, steps: {"1": failed, "2": passed, "3": skipped, "4": passed}}
+    steps:
+      description: One entry per step 1-8 with C(step), C(name), C(status), C(reason) (why skipped, or what could not be checked) and C(checked).
+      type: list
+      elements: dict
+    findings:
+      description:
+        - Each finding has C(code), C(severity) (error, warning, info), C(step), C(resource) (kind, namespace, name), C(message),
+          C(remediation) and C(evidence). Sorted by severity, step, namespace and name.
+      type: list
+      elements: dict
+      sample:
+        - code: service.selector_mismatch
+          severity: error
+          step: 2
+          resource: {kind: Service, namespace: shop, name: web}
+          message: "Service shop/web selects app=web but no pod carries it; closest pod web-7d9 has app=webapp."
+          remediation: Fix the Service selector or the pod labels.
+          evidence: {selector: {app: web}}
+    facts:
+      description: Object counts per kind, namespaces analysed, the normalised cluster facts, kinds that could not be read, and the data source.
+      type: dict
+report_paths:
+  description: Files written, by format.
+  returned: when O(report_dir) is set
+  type: dict
+  sample: {json: /tmp/aks-report/report.json, markdown: /tmp/aks-report/report.md, html: /tmp/aks-report/report.html}
+api_requests:
+  description: Number of Kubernetes API requests made (one per kind and page, never per object).
+  returned: in live mode
+  type: int
+mode:
+  description: Where the objects came from.
+  returned: always
+  type: str
+  choices: [live, snapshot]
+probe:
+  description:
+    - The active probe run (O(active=true)) - C(results) with what each check ran and got, C(debug_pod), C(deleted),
+      C(stale_deleted), C(cilium), C(kube_proxy) - as returned by M(aksnet.networking.probe).
+  returned: when O(active=true) and not in check mode
+  type: dict
+"""
+
+import os
+
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import write_reports
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.source import cluster_facts_from_azure, gather
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.probe_runner import ProbeError, active_diagnostics, apply_active
+from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
+
+FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
+
+
+def _ref(res):
+    where = f"{res.get('namespace')}/{res.get('name')}" if res.get("namespace") else res.get("name")
+    return f"{res.get('kind')} {where}"
+
+
+def _validate(params):
+    try:
+        parse_steps(params["steps"])
+    except ValueError as exc:
+        raise ModuleFailure(str(exc)) from None
+    if params["page_size"] < 1:
+        raise ModuleFailure(f"page_size {params['page_size']} must be at least 1.")
+    report_dir = params["report_dir"]
+    if report_dir and os.path.exists(report_dir) and not os.path.isdir(report_dir):
+        raise ModuleFailure(f"report_dir {report_dir!r} exists and is not a directory; give a directory path (it is created when missing).")
+    for ns in params["namespaces"] or []:
+        if not ns or not isinstance(ns, str):
+            raise ModuleFailure(f"namespaces: {ns!r} is not a namespace name; give names such as [shop, payments].")
+
+
+def _active(mod, index, cluster_facts):
+    """(probe session, None) for active: true in live mode, else (None, why step 3 is skipped)."""
+    params = mod.params
+    if not params["active"]:
+        return None, None
+    if params["snapshot"]:
+        raise ModuleFailure("active: true needs a live cluster; a snapshot cannot be probed. Drop snapshot or set active: false.")
+    if mod.check_mode:
+        return None, "check mode: the active probes (a debug pod) are not run"
+    from ansible_collections.aksnet.networking.plugins.module_utils._kube.podexec import PodExec  # pylint: disable=import-outside-toplevel
+
+    client = mod.kube()
+    opts = {"namespace": params["probe_namespace"], "image": params["probe_image"], "image_pull_secrets": params["probe_image_pull_secrets"],
+            "timeout": params["probe_timeout"], "wait_timeout": params["probe_wait_timeout"], "services": params["services"],
+            "egress_urls": params["egress_urls"], "cilium_agent": params["cilium_agent"], "node_debug": params["node_debug"]}
+    try:
+        return active_diagnostics(client, PodExec(client.configuration), opts, index, cluster_facts), None
+    except ProbeError as exc:
+        mod.warn(f"active probes not run: {exc}")
+        return None, f"active probes failed to run: {exc}"
+
+
+def run(mod):
+    params = mod.params
+    _validate(params)
+    if not params["snapshot"]:
+        mod.require("kubernetes")
+        mod.require("urllib3")
+    try:
+        data = gather(
+            client=None if params["snapshot"] else mod.kube(),
+            snapshot=params["snapshot"],
+            namespaces=params["namespaces"],
+            page_size=params["page_size"],
+        )
+    except SnapshotError as exc:
+        raise ModuleFailure(f"snapshot: {exc}") from None
+    index = Index(data["objects"], data["skipped"])
+    if params["azure_facts"]:
+        data["azure"] = params["azure_facts"]
+    cluster_facts = params["cluster_facts"] or cluster_facts_from_azure(data["azure"])
+    probe, probe_error = _active(mod, index, cluster_facts)
+    diagnostics = run_diagnostics(
+        index,
+        namespaces=params["namespaces"],
+        steps=params["steps"],
+        cluster_facts=cluster_facts,
+        azure_facts=data["azure"],
+        probe_results=probe["probes"] if probe else None,
+    )
+    if probe:
+        apply_active(diagnostics, probe)
+    for step in diagnostics["steps"]:
+        if step["step"] == 3 and probe_error and step["status"] == "skipped":
+            step["reason"] = probe_error
+    diagnostics["facts"]["source"] = {"mode": data["mode"], "snapshot": params["snapshot"], "server": data["info"].get("server"),
+                                      "taken_at": data["info"].get("taken_at")}
+    for ns in diagnostics["facts"].get("namespaces_not_found") or []:
+        mod.warn(f"namespaces: {ns!r} does not exist in the cluster data; nothing was analysed there.")
+    result = {"changed": False, "diagnostics": diagnostics, "mode": data["mode"]}
+    if probe:
+        result["probe"] = {k: probe[k] for k in ("run_id", "results", "debug_pod", "deleted", "stale_deleted", "cilium", "kube_proxy", "summary")}
+    if data["mode"] == "live":
+        result["api_requests"] = data["api_requests"]
+    if params["report_dir"]:
+        ev, _settings = build_evaluator(index, cluster_facts)
+        reachability = workload_reachability(ev, params["namespaces"])
+        try:
+            result["report_paths"] = write_reports(diagnostics, params["report_dir"], reachability)
+        except OSError as exc:
+            raise ModuleFailure(f"report_dir {params['report_dir']!r}: cannot write the reports ({exc.strerror}); "
+                                "choose a writable directory.", **result) from None
+    levels = FAIL_LEVELS[params["fail_on"]]
+    bad = [f for f in diagnostics["findings"] if f["severity"] in levels]
+    if bad:
+        first = "; ".join(f"{f['code']} {_ref(f['resource'])}" for f in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        summary = diagnostics["summary"]
+        raise ModuleFailure(
+            f"diagnostics found {summary['errors']} error(s) and {summary['warnings']} warning(s) (fail_on={params['fail_on']}): {first}{more}. "
+            "See diagnostics.findings for each remediation.",
+            **result,
+        )
+    return result
+
+
+def main():
+    mod = AksnetModule(
+        {
+            "snapshot": {"type": "path"},
+            "namespaces": {"type": "list", "elements": "str"},
+            "steps": {"type": "list", "elements": "str"},
+            "report_dir": {"type": "path"},
+            "cluster_facts": {"type": "dict"},
+            "azure_facts": {"type": "dict"},
+            "fail_on": {"type": "str", "choices": ["error", "warning", "never"], "default": "never"},
+            "page_size": {"type": "int", "default": 500},
+            "active": {"type": "bool", "default": False},
+            "services": {"type": "list", "elements": "dict", "default": [],
+                         "options": {"namespace": {"type": "str", "required": True}, "name": {"type": "str", "required": True}, "port": {"type": "raw"}}},
+            "probe_image": {"type": "str", "default": "nicolaka/netshoot"},
+            "probe_namespace": {"type": "str", "default": "default"},
+            "probe_image_pull_secrets": {"type": "list", "elements": "str", "default": [], "no_log": False},
+            "probe_timeout": {"type": "int", "default": 5},
+            "probe_wait_timeout": {"type": "int", "default": 120},
+            "egress_urls": {"type": "list", "elements": "str", "default": []},
+            "cilium_agent": {"type": "bool", "default": False},
+            "node_debug": {"type": "bool", "default": False},
+        },
+        auth="kube",
+        libraries=("yaml",),
+    )
+    mod.run(run, "diagnose the cluster")
+
+
+if __name__ == "__main__":
+    main()

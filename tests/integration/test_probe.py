@@ -1,0 +1,47 @@
+"""Fleet run of playbooks/diagnose.yml over the aksnet.networking.aks inventory (ARM simulator clusters, all
+served by the lab's Kubernetes emulator), with active probes: one report per cluster, a fleet summary,
+no kubeconfig and no debug pod left behind."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import yaml
+
+from .conftest import ROOT, assert_playbook_ok, run_playbook
+from .test_inventory_aks import add
+
+DEBUG_LABEL = "app.kubernetes.io/managed-by"
+
+
+def test_fleet_diagnose_with_active_probes(fresh_lab, tmp_path):
+    add(fresh_lab, "team-a", "prod-1", plugin="azure", mode="overlay", dataplane="cilium", policy="cilium")
+    add(fresh_lab, "team-b", "dev-1", plugin="kubenet", policy="calico")
+    inventory = tmp_path / "fleet.aks.yml"
+    inventory.write_text(yaml.safe_dump({"plugin": "aksnet.networking.aks"}))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    reports = tmp_path / "reports"
+    proc = run_playbook(
+        fresh_lab, os.path.join(ROOT, "playbooks", "diagnose.yml"),
+        extra_vars={"diagnostics_fleet_report_dir": str(reports), "diagnostics_fleet": "true"},
+        env={"ANSIBLE_INVENTORY_ENABLED": "aksnet.networking.aks", "TMPDIR": str(scratch)},
+        args=["-i", str(inventory), "-e", json.dumps({"diagnostics_active": True, "diagnostics_probe_wait_timeout": 30,
+                                                     "diagnostics_services": [{"namespace": "kube-system", "name": "metrics-server"}]})],
+    )
+    assert_playbook_ok(proc)
+    summary = json.loads((reports / "fleet-summary.json").read_text())
+    clusters = {c["cluster"]: c for c in summary["clusters"]}
+    assert sorted(clusters) == ["dev-1", "lab-aks", "prod-1"]
+    for name, entry in clusters.items():
+        assert entry["error"] is None, entry
+        assert (reports / name / "report.json").exists()
+        assert "connectivity" in entry["failed_steps"]  # metrics-server answers nothing: no data-plane facts declared
+    assert sorted(summary["checks"]["connectivity.service_unreachable"]) == ["dev-1", "lab-aks", "prod-1"]
+    markdown = (reports / "fleet-summary.md").read_text()
+    assert "| prod-1 | team-a |" in markdown and "`connectivity.service_unreachable`: dev-1, lab-aks, prod-1" in markdown
+    assert glob.glob(str(scratch / "*aksnet-kube*")) == []  # every kubeconfig directory removed
+    leftovers = [p for p in fresh_lab.kube.objects("pods") if DEBUG_LABEL in (p["metadata"].get("labels") or {})]
+    assert leftovers == []
