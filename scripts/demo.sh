@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LAB_DIR=${1:-.cache/lab}
 OUT=$(mkdir -p "${2:-demo-output}" && cd "${2:-demo-output}" && pwd)
-.venv/bin/python -m tests.lab up --dir "$LAB_DIR"
+# The lab cluster gets a namespace with the mistakes people make (see the scenario's header),
+# so the diagnostics have something to find.
+.venv/bin/python -m tests.lab up --dir "$LAB_DIR" --scenario tests/integration/files/diagnose_scenario.yml
 trap '.venv/bin/python -m tests.lab down --dir "$LAB_DIR" >/dev/null' EXIT
 # shellcheck disable=SC1091
 source "$LAB_DIR/env.sh"

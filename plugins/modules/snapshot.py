@@ -16,7 +16,7 @@ description:
   - A kind the caller may not list (403) or that the cluster does not serve (404, e.g. Cilium CRDs) is recorded
     in the snapshot and in RV(skipped_kinds) with the reason; the rest is still captured.
   - Secrets are never captured. C(metadata.managedFields) is dropped. The file is written with mode C(0600)
-    because pod specs may carry sensitive environment values.
+    because pod specs may carry sensitive environment values; an existing file with another mode is set back to C(0600) (changed).
 author:
   - aksnet.networking contributors (@aksnet)
 options:
@@ -91,11 +91,14 @@ api_requests:
 
 import datetime
 import os
+import stat
 import tempfile
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError, load_snapshot, render_snapshot
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.collect import collect
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
+
+MODE = 0o600
 
 
 def _counts(objects):
@@ -118,7 +121,9 @@ def run(mod):
     info = {"server": client.host, "namespaces": params["namespaces"], "skipped": skipped}
 
     before = None
+    mode = None
     if os.path.exists(dest):
+        mode = stat.S_IMODE(os.stat(dest).st_mode)
         try:
             before = load_snapshot(dest)
         except SnapshotError:
@@ -130,7 +135,7 @@ def run(mod):
         and {k: v for k, v in before["info"].items() if k != "taken_at"} == info
     )
     result = {
-        "changed": not same,
+        "changed": not same or mode != MODE,
         "dest": dest,
         "counts": _counts(objects),
         "skipped_kinds": skipped,
@@ -142,13 +147,15 @@ def run(mod):
         text = render_snapshot(objects, params["azure_facts"], info)
         fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
         try:
-            os.fchmod(fd, 0o600)
+            os.fchmod(fd, MODE)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
             os.replace(tmp, dest)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+    elif mode != MODE and not mod.check_mode:
+        os.chmod(dest, MODE)  # same content, loosened mode: the file may hold sensitive pod env values
     return result
 
 

@@ -37,7 +37,8 @@ def test_fleet_diagnose_with_active_probes(fresh_lab, tmp_path):
     assert sorted(clusters) == ["dev-1", "lab-aks", "prod-1"]
     for name, entry in clusters.items():
         assert entry["error"] is None, entry
-        assert (reports / name / "report.json").exists()
+        report = json.loads((reports / name / "report.json").read_text())
+        assert report["summary"]["steps"]["8"] != "skipped", report["steps"][7]  # Azure facts read with the fleet's credentials
         assert "connectivity" in entry["failed_steps"]  # metrics-server answers nothing: no data-plane facts declared
     assert sorted(summary["checks"]["connectivity.service_unreachable"]) == ["dev-1", "lab-aks", "prod-1"]
     markdown = (reports / "fleet-summary.md").read_text()

@@ -98,8 +98,11 @@ def build_credential(settings: dict):
     source = settings["source"]
     authority = settings["authority_host"]
     if source == "env" or (source == "auto" and settings.get("secret")):
+        # MSAL validates an authority it does not know against login.microsoftonline.com (instance discovery),
+        # which a private cloud (Azure Stack Hub, an isolated network) cannot reach: trust the configured one.
+        known = authority.rstrip("/").lower() in {host for _arm, host in CLOUDS.values()}
         return identity.ClientSecretCredential(
-            settings["tenant"], settings["client_id"], settings["secret"], authority=authority
+            settings["tenant"], settings["client_id"], settings["secret"], authority=authority, disable_instance_discovery=not known
         )
     if source == "msi":
         return identity.ManagedIdentityCredential(client_id=settings.get("client_id"))

@@ -55,3 +55,27 @@ def test_settings_carry_the_scope_of_the_cloud():
     settings = resolve_settings({"subscription_id": SUB, "cloud_environment": "https://127.0.0.1:1"})
     assert settings["scope"] == "https://127.0.0.1:1/.default"
     assert settings["source"] == "auto"
+
+
+def test_service_principal_on_a_custom_authority_asks_that_authority_only(monkeypatch):
+    # A private cloud's authority must not be validated through login.microsoftonline.com (MSAL instance discovery).
+    import functools
+    import socket
+
+    from azure import identity
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from ansible_collections.aksnet.networking.plugins.module_utils._azure.auth import build_credential
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: connections to it are refused
+    params = {"subscription_id": SUB, "auth_source": "env", "client_id": "app", "secret": "s3cret-value", "tenant": "tenant-1",
+              "cloud_environment": "https://127.0.0.1:1", "authority_host": f"https://127.0.0.1:{port}"}
+    # the real credential, without the transport's retries and backoff (keeps the test fast)
+    monkeypatch.setattr(identity, "ClientSecretCredential", functools.partial(identity.ClientSecretCredential, retry_total=0))
+    credential = build_credential(resolve_settings(params))
+    with pytest.raises(ClientAuthenticationError) as caught:
+        credential.get_token("https://127.0.0.1:1/.default")
+    assert f"127.0.0.1', port={port}" in str(caught.value)
+    assert "login.microsoftonline.com" not in str(caught.value)
