@@ -11,6 +11,7 @@ every failure the same way: one sentence in ``msg``, structured ``error`` detail
 from __future__ import annotations
 
 import importlib
+import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -72,6 +73,17 @@ class AksnetModule:
             dist = LIBRARIES.get(import_name, import_name)
             self.module.fail_json(msg=missing_required_lib(dist), exception=traceback.format_exc())
 
+    def dest_directory(self, option="dest", fix="create it first."):
+        """The existing directory that will hold the file named by the path option ``option``.
+
+        Fails before any request when it does not exist; ``fix`` ends the message with how to create it.
+        """
+        dest = self.params[option]
+        directory = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(directory):
+            raise ModuleFailure(f"{option} {dest!r}: directory {directory} does not exist; {fix}")
+        return directory
+
     # clients -------------------------------------------------------------------------------
     def azure(self, service):
         """The management client for ``service`` ("containerservice", "network")."""
@@ -97,6 +109,17 @@ class AksnetModule:
 
             self._kube = KubeClient(self.params)
         return self._kube
+
+    def kube_unless_snapshot(self, snapshot):
+        """The Kubernetes client for a live read, or None when the data comes from ``snapshot``.
+
+        The Kubernetes libraries are required only for a live read: reading a snapshot file needs none.
+        """
+        if snapshot:
+            return None
+        self.require("kubernetes")
+        self.require("urllib3")
+        return self.kube()
 
     # results -------------------------------------------------------------------------------
     def warn(self, text):

@@ -293,12 +293,10 @@ def _active(mod, index, cluster_facts):
 def run(mod):
     params = mod.params
     _validate(params)
-    if not params["snapshot"]:
-        mod.require("kubernetes")
-        mod.require("urllib3")
+    client = mod.kube_unless_snapshot(params["snapshot"])
     try:
         data = gather(
-            client=None if params["snapshot"] else mod.kube(),
+            client=client,
             snapshot=params["snapshot"],
             namespaces=params["namespaces"],
             page_size=params["page_size"],

@@ -92,12 +92,9 @@ credential:
 """
 
 import os
-import stat
-import tempfile
 
+from ansible_collections.aksnet.networking.plugins.module_utils._common.files import PRIVATE_MODE, file_mode, write_private
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
-
-MODE = 0o600
 
 
 def _summary(content):
@@ -117,9 +114,7 @@ def _summary(content):
 def run(mod):
     params = mod.params
     dest = params["dest"]
-    directory = os.path.dirname(os.path.abspath(dest))
-    if not os.path.isdir(directory):
-        raise ModuleFailure(f"dest {dest!r}: directory {directory} does not exist; create it first (ansible.builtin.file state=directory mode=0700).")
+    mod.dest_directory(fix="create it first (ansible.builtin.file state=directory mode=0700).")
     if params["admin"] and params["format"]:
         raise ModuleFailure("format applies to user credentials only: remove format or set admin: false.")
     client = mod.azure("containerservice")
@@ -136,15 +131,14 @@ def run(mod):
     if isinstance(content, str):
         content = content.encode("utf-8")
 
-    exists = os.path.exists(dest)
+    mode = file_mode(dest)
+    exists = mode is not None
     current = b""
-    mode = None
     if exists:
         with open(dest, "rb") as handle:
             current = handle.read()
-        mode = stat.S_IMODE(os.stat(dest).st_mode)
     content_changed = current != content
-    changed = content_changed or mode != MODE
+    changed = content_changed or mode != PRIVATE_MODE
     context, server = _summary(content)
     result = {
         "changed": changed,
@@ -154,21 +148,13 @@ def run(mod):
         "credential": "admin" if params["admin"] else "user",
         "diff": {
             "before": {"path": dest, "exists": exists, "mode": f"{mode:04o}" if mode is not None else None},
-            "after": {"path": dest, "exists": True, "mode": f"{MODE:04o}", "content": "changed" if content_changed else "unchanged"},
+            "after": {"path": dest, "exists": True, "mode": f"{PRIVATE_MODE:04o}", "content": "changed" if content_changed else "unchanged"},
         },
     }
     if changed and not mod.check_mode:
         if content_changed:
-            fd, tmp = tempfile.mkstemp(prefix=".kubeconfig-", dir=directory)
-            try:
-                os.fchmod(fd, MODE)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(content)
-                os.replace(tmp, dest)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        os.chmod(dest, MODE)
+            write_private(dest, content, prefix=".kubeconfig-")
+        os.chmod(dest, PRIVATE_MODE)
     return result
 
 

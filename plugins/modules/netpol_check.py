@@ -267,12 +267,10 @@ def _validate(params):
 def run(mod):
     params = mod.params
     asked = _validate(params)
-    if not params["snapshot"]:
-        mod.require("kubernetes")
-        mod.require("urllib3")
+    client = mod.kube_unless_snapshot(params["snapshot"])
     try:
         data = gather(
-            client=None if params["snapshot"] else mod.kube(),
+            client=client,
             snapshot=params["snapshot"],
             namespaces=None,
             page_size=params["page_size"],

@@ -91,14 +91,11 @@ api_requests:
 
 import datetime
 import os
-import stat
-import tempfile
 
+from ansible_collections.aksnet.networking.plugins.module_utils._common.files import PRIVATE_MODE, file_mode, write_private
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError, load_snapshot, render_snapshot
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.collect import collect
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
-
-MODE = 0o600
 
 
 def _counts(objects):
@@ -111,9 +108,7 @@ def _counts(objects):
 def run(mod):
     params = mod.params
     dest = params["dest"]
-    directory = os.path.dirname(os.path.abspath(dest))
-    if not os.path.isdir(directory):
-        raise ModuleFailure(f"dest {dest!r}: directory {directory} does not exist; create it first.")
+    mod.dest_directory()
     if params["page_size"] < 1:
         raise ModuleFailure(f"page_size {params['page_size']} must be at least 1.")
     client = mod.kube()
@@ -121,9 +116,8 @@ def run(mod):
     info = {"server": client.host, "namespaces": params["namespaces"], "skipped": skipped}
 
     before = None
-    mode = None
-    if os.path.exists(dest):
-        mode = stat.S_IMODE(os.stat(dest).st_mode)
+    mode = file_mode(dest)
+    if mode is not None:
         try:
             before = load_snapshot(dest)
         except SnapshotError:
@@ -135,7 +129,7 @@ def run(mod):
         and {k: v for k, v in before["info"].items() if k != "taken_at"} == info
     )
     result = {
-        "changed": not same or mode != MODE,
+        "changed": not same or mode != PRIVATE_MODE,
         "dest": dest,
         "counts": _counts(objects),
         "skipped_kinds": skipped,
@@ -145,17 +139,9 @@ def run(mod):
     if not same and not mod.check_mode:
         info["taken_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         text = render_snapshot(objects, params["azure_facts"], info)
-        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", dir=directory)
-        try:
-            os.fchmod(fd, MODE)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, dest)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    elif mode != MODE and not mod.check_mode:
-        os.chmod(dest, MODE)  # same content, loosened mode: the file may hold sensitive pod env values
+        write_private(dest, text, prefix=".snapshot-")
+    elif mode != PRIVATE_MODE and not mod.check_mode:
+        os.chmod(dest, PRIVATE_MODE)  # same content, loosened mode: the file may hold sensitive pod env values
     return result
 
 

@@ -14,6 +14,7 @@ import ipaddress
 import re
 
 from ansible_collections.aksnet.networking.plugins.module_utils._aks.compare import strip_read_only
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1123_LABEL
 
 # option value -> addonProfiles key (the names az aks enable-addons takes, with '_' for '-')
 ADDON_KEYS = {
@@ -32,7 +33,6 @@ WEB_APP_ROUTING = "web_app_routing"
 READ_ONLY_CONFIG = ("effectiveApplicationGatewayId",)
 APPGW_OPTIONS = ("appgw_name", "appgw_subnet_cidr", "appgw_subnet_id", "appgw_id", "watch_namespace")
 _ARM_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _APPGW_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/applicationGateways/[^/]+$", re.IGNORECASE)
 _SUBNET_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$", re.IGNORECASE)
 _APPGW_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,78}[A-Za-z0-9_])?$")
@@ -110,7 +110,7 @@ def validate(params):
                     warnings.append(f"appgw_subnet_cidr: {cidr_text} leaves little room to scale out; Microsoft recommends a /24 for Application Gateway v2.")
         for namespace in str(params.get("watch_namespace") or "").split(","):
             namespace = namespace.strip()
-            if params.get("watch_namespace") and (not namespace or not _NAMESPACE.match(namespace) or len(namespace) > 63):
+            if params.get("watch_namespace") and (not namespace or not DNS1123_LABEL.match(namespace) or len(namespace) > 63):
                 errors.append(f"watch_namespace: {params['watch_namespace']!r} must be namespace names separated by commas (got {namespace!r}).")
                 break
     return errors, warnings

@@ -10,12 +10,9 @@ import copy
 import re
 
 from ansible_collections.aksnet.networking.plugins.module_utils._aks import loadbalancer as lb
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, IANA_SVC_NAME
 
 PATH_TYPES = ("Prefix", "Exact", "ImplementationSpecific")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_IANA_SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 # what AKS needs for ingress-nginx (field guide): the Azure LB probes /healthz over HTTP on Kubernetes >= 1.24
@@ -29,7 +26,7 @@ def _host_errors(where, host):
     name = host[2:] if host.startswith("*.") else host
     if _IPV4.match(name) or ":" in name:
         return [f"{where}: {host!r} is an IP address; Ingress hosts must be DNS names (omit host to match every address)."]
-    if "*" in name or len(host) > 253 or not _SUBDOMAIN.match(name):
+    if "*" in name or len(host) > 253 or not DNS1123_SUBDOMAIN.match(name):
         return [f"{where}: {host!r} must be a lowercase DNS name; a wildcard is allowed only as the whole first label (*.example.com)."]
     return []
 
@@ -38,7 +35,7 @@ def _backend(where, item):
     """(backend dict, errors) from {service, port}."""
     errors = []
     service = item.get("service")
-    if not isinstance(service, str) or len(service) > 63 or not _DNS1035.match(service):
+    if not isinstance(service, str) or len(service) > 63 or not DNS1035_LABEL.match(service):
         errors.append(f"{where}.service: {service!r} must be the name of a Service (a DNS-1035 label).")
     port = item.get("port")
     backend_port = {}
@@ -49,7 +46,7 @@ def _backend(where, item):
         if not 1 <= number <= 65535:
             errors.append(f"{where}.port: {port!r} must be a port number from 1 to 65535.")
         backend_port["number"] = number
-    elif isinstance(port, str) and len(port) <= 15 and _IANA_SVC_NAME.match(port):
+    elif isinstance(port, str) and len(port) <= 15 and IANA_SVC_NAME.match(port):
         backend_port["name"] = port
     else:
         errors.append(f"{where}.port: {port!r} must be the Service port number or its name (lowercase letters, digits and '-').")
@@ -60,9 +57,9 @@ def build_ingress(params):
     """(manifest, errors, warnings) of the Ingress the options describe."""
     errors, warnings = [], []
     name, namespace = params.get("name") or "", params.get("namespace") or ""
-    if len(name) > 253 or not _SUBDOMAIN.match(name):
+    if len(name) > 253 or not DNS1123_SUBDOMAIN.match(name):
         errors.append(f"name: {name!r} must be a lowercase DNS subdomain (letters, digits, '-' and '.').")
-    if len(namespace) > 63 or not _DNS1123_LABEL.match(namespace):
+    if len(namespace) > 63 or not DNS1123_LABEL.match(namespace):
         errors.append(f"namespace: {namespace!r} must be a DNS label (lowercase letters, digits and '-').")
     spec = {}
     if params.get("ingress_class"):
@@ -121,7 +118,7 @@ def build_ingress(params):
                     warnings.append(f"{where}.hosts: {host} has no rule; TLS for it is configured but no path routes its traffic.")
         secret = item.get("secret")
         if secret is not None:
-            if not isinstance(secret, str) or len(secret) > 253 or not _SUBDOMAIN.match(secret):
+            if not isinstance(secret, str) or len(secret) > 253 or not DNS1123_SUBDOMAIN.match(secret):
                 errors.append(f"{where}.secret: {secret!r} must be the name of a Secret of type kubernetes.io/tls in namespace {namespace}.")
             entry["secretName"] = secret
         tls.append(entry)
@@ -192,7 +189,7 @@ def nginx_values(replicas=2, internal=False, internal_subnet=None, internal_subn
         "ip_resource_group": ip_resource_group, "health_probe_path": health_probe_path,
     }
     errors, warnings = lb.preflight(params)
-    if not isinstance(ingress_class, str) or not _SUBDOMAIN.match(ingress_class or ""):
+    if not isinstance(ingress_class, str) or not DNS1123_SUBDOMAIN.match(ingress_class or ""):
         errors.append(f"ingress_class: {ingress_class!r} must be a lowercase DNS name such as nginx.")
     if extra is not None and not isinstance(extra, dict):
         errors.append(f"extra: {extra!r} must be a mapping of chart values.")

@@ -7,7 +7,8 @@ checks that catch a broken rollout before it happens, and the events that explai
 from __future__ import annotations
 
 import ipaddress
-import re
+
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, IANA_SVC_NAME
 
 ANNOTATION_PREFIX = "service.beta.kubernetes.io/"
 INTERNAL = ANNOTATION_PREFIX + "azure-load-balancer-internal"
@@ -25,10 +26,6 @@ MANAGED_ANNOTATIONS = {
     PROBE_PATH: "health_probe_path",
 }
 
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_IANA_SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Azure reserves the network address, the next three, and the broadcast address of every subnet
 AZURE_RESERVED_LOW = 4
 
@@ -77,7 +74,7 @@ def normalise_ports(ports):
             if not 1 <= target_number <= 65535:
                 errors.append(f"{where}.target_port: {target!r} must be a port number from 1 to 65535 or a container port name.")
             entry["targetPort"] = target_number
-        elif isinstance(target, str) and len(target) <= 15 and _IANA_SVC_NAME.match(target) and "--" not in target:
+        elif isinstance(target, str) and len(target) <= 15 and IANA_SVC_NAME.match(target) and "--" not in target:
             entry["targetPort"] = target
         else:
             errors.append(
@@ -86,7 +83,7 @@ def normalise_ports(ports):
             )
         name = item.get("name")
         if name is not None:
-            if not isinstance(name, str) or len(name) > 63 or not _PORT_NAME.match(name):
+            if not isinstance(name, str) or len(name) > 63 or not DNS1123_LABEL.match(name):
                 errors.append(f"{where}.name: {name!r} must be a DNS label (lowercase letters, digits and '-').")
             entry["name"] = name
             names.append(name)
@@ -127,10 +124,10 @@ def preflight(params):
     """(errors, warnings) for the lb_service options; nothing here needs the cluster or Azure."""
     errors, warnings = [], []
     name = params.get("name") or ""
-    if len(name) > 63 or not _DNS1035.match(name):
+    if len(name) > 63 or not DNS1035_LABEL.match(name):
         errors.append(f"name: {name!r} must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters).")
     namespace = params.get("namespace") or ""
-    if len(namespace) > 63 or not _DNS1123.match(namespace):
+    if len(namespace) > 63 or not DNS1123_LABEL.match(namespace):
         errors.append(f"namespace: {namespace!r} must be a DNS label (lowercase letters, digits and '-').")
     if params.get("state", "present") == "absent":
         return errors, warnings

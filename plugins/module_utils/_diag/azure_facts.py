@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 
+from .._aks.cidr import usable_addresses as _usable_in_network
 from .nsg import normalize_rule
 
 FACTS_VERSION = 1
-AZURE_RESERVED_PER_SUBNET = 5
 VMSS_EFFECTIVE_REASON = ("virtual machine scale set instance NICs have no effective route table / effective security group "
                          "operation in the Azure API; evaluate the subnet and NIC NSGs instead (network_security_groups)")
 
@@ -53,7 +53,7 @@ def usable_addresses(prefix):
         return None
     if net.version == 6:
         return None  # IPv6 subnets are /64: never the constraint
-    return max(net.num_addresses - AZURE_RESERVED_PER_SUBNET, 0)
+    return _usable_in_network(net)
 
 
 # ------------------------------------------------------------------------------ cluster

@@ -47,6 +47,24 @@ def _labels(run_id, role):
     return {MANAGED_BY_LABEL: MANAGED_BY, RUN_LABEL: run_id, ROLE_LABEL: role}
 
 
+def _self_ending_pod(name, namespace, labels, lifetime, image_pull_secrets, fields):
+    """A debug pod that ends itself: never restarted, no token, gone a minute after ``lifetime`` even if deleting it fails.
+
+    ``fields`` adds the pod-specific spec (host network, containers, ...).
+    """
+    spec = {
+        "restartPolicy": "Never",
+        "terminationGracePeriodSeconds": 0,
+        "activeDeadlineSeconds": int(lifetime) + 60,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        **fields,
+    }
+    if image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": s} for s in image_pull_secrets]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec}
+
+
 def debug_pod(name, namespace, run_id, image=DEFAULT_IMAGE, image_pull_secrets=(), node_selector=None, run_as_user=DEFAULT_RUN_AS_USER,
               lifetime=600):
     """The unprivileged debug pod: no host network, no privilege escalation, every capability dropped.
@@ -59,31 +77,19 @@ def debug_pod(name, namespace, run_id, image=DEFAULT_IMAGE, image_pull_secrets=(
                 "seccompProfile": {"type": "RuntimeDefault"}}
     if run_as_user:
         security.update({"runAsNonRoot": True, "runAsUser": int(run_as_user), "runAsGroup": int(run_as_user)})
-    spec = {
-        "restartPolicy": "Never",
-        "terminationGracePeriodSeconds": 0,
-        "activeDeadlineSeconds": int(lifetime) + 60,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+    pod = _self_ending_pod(name, namespace, _labels(run_id, "debug"), lifetime, image_pull_secrets, {
         "hostNetwork": False,
         "containers": [{"name": CONTAINER, "image": image, "command": ["sleep", str(int(lifetime))], "securityContext": security,
                         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}}],
-    }
-    if image_pull_secrets:
-        spec["imagePullSecrets"] = [{"name": s} for s in image_pull_secrets]
+    })
     if node_selector:
-        spec["nodeSelector"] = dict(node_selector)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": _labels(run_id, "debug")}, "spec": spec}
+        pod["spec"]["nodeSelector"] = dict(node_selector)
+    return pod
 
 
 def node_debug_pod(name, namespace, run_id, node, image=DEFAULT_IMAGE, image_pull_secrets=(), lifetime=600):
     """The node debug pod (``node_debug``): host network and privileged, pinned to ``node``, the host's / at /host."""
-    spec = {
-        "restartPolicy": "Never",
-        "terminationGracePeriodSeconds": 0,
-        "activeDeadlineSeconds": int(lifetime) + 60,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+    return _self_ending_pod(name, namespace, _labels(run_id, "node-debug"), lifetime, image_pull_secrets, {
         "hostNetwork": True,
         "dnsPolicy": "ClusterFirstWithHostNet",
         "nodeName": node,
@@ -92,10 +98,7 @@ def node_debug_pod(name, namespace, run_id, node, image=DEFAULT_IMAGE, image_pul
         "containers": [{"name": CONTAINER, "image": image, "command": ["sleep", str(int(lifetime))],
                         "securityContext": {"privileged": True},
                         "volumeMounts": [{"name": "host-root", "mountPath": "/host", "readOnly": True}]}],
-    }
-    if image_pull_secrets:
-        spec["imagePullSecrets"] = [{"name": s} for s in image_pull_secrets]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": _labels(run_id, "node-debug")}, "spec": spec}
+    })
 
 
 # --------------------------------------------------------------------------------------------

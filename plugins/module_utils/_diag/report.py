@@ -18,6 +18,7 @@ import html
 import json
 import os
 
+from .._common.files import write_private
 from .findings import SEVERITIES
 
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Infos"}
@@ -194,12 +195,6 @@ def render_html(diagnostics, reachability=None):
     return "\n".join(out)
 
 
-def _write(path, text):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
 def write_reports(diagnostics, report_dir, reachability=None):
     """Write report.json, report.md and report.html into ``report_dir``; return their paths.
 
@@ -212,7 +207,7 @@ def write_reports(diagnostics, report_dir, reachability=None):
         "markdown": os.path.join(report_dir, "report.md"),
         "html": os.path.join(report_dir, "report.html"),
     }
-    _write(paths["json"], json.dumps(diagnostics, indent=2, sort_keys=True, default=str) + "\n")
-    _write(paths["markdown"], render_markdown(diagnostics))
-    _write(paths["html"], render_html(diagnostics, reachability))
+    write_private(paths["json"], json.dumps(diagnostics, indent=2, sort_keys=True, default=str) + "\n")
+    write_private(paths["markdown"], render_markdown(diagnostics))
+    write_private(paths["html"], render_html(diagnostics, reachability))
     return paths

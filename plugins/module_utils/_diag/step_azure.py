@@ -25,6 +25,11 @@ from __future__ import annotations
 import ipaddress
 import math
 
+# the cloud provider's Service annotations the load_balancer module manages, named once there
+from .._aks.loadbalancer import ANNOTATION_PREFIX as ANN
+from .._aks.loadbalancer import INTERNAL as ANN_INTERNAL
+from .._aks.loadbalancer import IPV4 as ANN_IPV4
+from .._aks.loadbalancer import RESOURCE_GROUP as ANN_RG
 from .findings import finding
 from .helpers import annotations_of, name_of, ns_of, spec, status
 from .nsg import Peer, evaluate_path
@@ -33,12 +38,8 @@ STEP = 8
 REQUIRED_KINDS = ()
 OPTIONAL_KINDS = ("Service", "Node")
 
-ANN = "service.beta.kubernetes.io/"
-ANN_INTERNAL = ANN + "azure-load-balancer-internal"
-ANN_IPV4 = ANN + "azure-load-balancer-ipv4"
 ANN_IPV6 = ANN + "azure-load-balancer-ipv6"
 ANN_PIP_NAME = ANN + "azure-pip-name"
-ANN_RG = ANN + "azure-load-balancer-resource-group"
 ANN_NO_FLOATING_IP = ANN + "azure-disable-load-balancer-floating-ip"
 ANN_SERVICE_TAGS = ANN + "azure-allowed-service-tags"
 DEFAULT_MAX_SURGE = "10%"

@@ -31,6 +31,8 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1123_LABEL, DNS1123_SUBDOMAIN
+
 NETWORK_POLICY = "NetworkPolicy"
 CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
 CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
@@ -56,9 +58,6 @@ DIRECTIONS = ("ingress", "egress")
 
 _NP_PROTOCOLS = ("TCP", "UDP", "SCTP")
 _CILIUM_PROTOCOLS = ("TCP", "UDP", "SCTP", "ANY")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_SOURCE = re.compile(r"^[a-z0-9-]+:")
 _FQDN_NAME = re.compile(r"^[A-Za-z0-9_]([-A-Za-z0-9_]*)?(\.[A-Za-z0-9_]([-A-Za-z0-9_]*)?)*\.?$")
@@ -116,7 +115,7 @@ def _labels(value, option, errors, cilium):
         if cilium and _LABEL_SOURCE.match(name):
             name = name.split(":", 1)[1]
         prefix, _unused, local = name.rpartition("/")
-        if (prefix and not _DNS1123_SUBDOMAIN.match(prefix)) or len(local) > 63 or not _LABEL_NAME.match(local):
+        if (prefix and not DNS1123_SUBDOMAIN.match(prefix)) or len(local) > 63 or not _LABEL_NAME.match(local):
             errors.append(
                 f"{option}: label key {key!r} is not a valid Kubernetes label key (optional DNS prefix/, then up to 63 "
                 "characters [A-Za-z0-9_.-] starting and ending alphanumeric)"
@@ -179,7 +178,7 @@ def _port(entry, option, kind, errors):
         if not 1 <= port <= 65535:
             errors.append(f"{option}: port {port} is out of range; use 1-65535")
             return None
-    elif not (isinstance(port, str) and len(port) <= 15 and _PORT_NAME.match(port) and re.search("[a-z]", port)):
+    elif not (isinstance(port, str) and len(port) <= 15 and DNS1123_LABEL.match(port) and re.search("[a-z]", port)):
         errors.append(
             f"{option}: port {port!r} is neither a number 1-65535 nor a valid port name (IANA service name: up to 15 "
             "lowercase letters, digits and '-', at least one letter)"
@@ -216,8 +215,20 @@ def _name_check(value, option, errors, required=True):
         if required:
             errors.append(f"{option} is required")
         return
-    if not isinstance(value, str) or len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if not isinstance(value, str) or len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
         errors.append(f"{option}: {value!r} is not a valid name (lowercase DNS-1123 subdomain: a-z, 0-9, '-', '.', up to 253 characters)")
+
+
+def _mapping_entry(entry, opt, allowed, expected, errors):
+    """True when ``entry`` is a mapping with only the ``allowed`` keys; otherwise record why not."""
+    if not isinstance(entry, dict):
+        errors.append(f"{opt}: expected {expected}, got {entry!r}")
+        return False
+    unknown = set(entry) - set(allowed)
+    if unknown:
+        errors.append(f"{opt}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(allowed)}")
+        return False
+    return True
 
 
 def _namespace_entries(value, errors):
@@ -227,17 +238,12 @@ def _namespace_entries(value, errors):
         opt = f"allow_from_namespace[{i}]"
         if isinstance(entry, str):
             entry = {"name": entry}
-        if not isinstance(entry, dict):
-            errors.append(f"{opt}: expected a namespace name or a mapping with name or labels, got {entry!r}")
-            continue
-        unknown = set(entry) - {"name", "labels", "ports"}
-        if unknown:
-            errors.append(f"{opt}: unknown key(s) {', '.join(sorted(unknown))}; allowed: name, labels, ports")
+        if not _mapping_entry(entry, opt, ("name", "labels", "ports"), "a namespace name or a mapping with name or labels", errors):
             continue
         if bool(entry.get("name")) == bool(entry.get("labels")):
             errors.append(f"{opt}: set exactly one of name (matches the kubernetes.io/metadata.name label) or labels")
             continue
-        if entry.get("name") and (not isinstance(entry["name"], str) or not _DNS1123_LABEL.match(entry["name"])):
+        if entry.get("name") and (not isinstance(entry["name"], str) or not DNS1123_LABEL.match(entry["name"])):
             errors.append(f"{opt}.name: {entry['name']!r} is not a valid namespace name (DNS-1123 label)")
             continue
         entries.append(entry)
@@ -248,18 +254,13 @@ def _pod_entries(value, errors):
     entries = []
     for i, entry in enumerate(_as_list(value)):
         opt = f"allow_from_pods[{i}]"
-        if not isinstance(entry, dict):
-            errors.append(f"{opt}: expected a mapping with labels (and optional namespace, ports), got {entry!r}")
-            continue
-        unknown = set(entry) - {"labels", "namespace", "ports"}
-        if unknown:
-            errors.append(f"{opt}: unknown key(s) {', '.join(sorted(unknown))}; allowed: labels, namespace, ports")
+        if not _mapping_entry(entry, opt, ("labels", "namespace", "ports"), "a mapping with labels (and optional namespace, ports)", errors):
             continue
         if "labels" not in entry:
             errors.append(f"{opt}: labels is required (use labels: {{}} for every pod)")
             continue
         ns = entry.get("namespace")
-        if ns is not None and (not isinstance(ns, str) or not _DNS1123_LABEL.match(ns)):
+        if ns is not None and (not isinstance(ns, str) or not DNS1123_LABEL.match(ns)):
             errors.append(f"{opt}.namespace: {ns!r} is not a valid namespace name (DNS-1123 label)")
             continue
         entries.append(entry)
@@ -272,12 +273,7 @@ def _fqdn_entries(value, errors):
         opt = f"allow_fqdns[{i}]"
         if isinstance(entry, str):
             entry = {"match_pattern" if "*" in entry else "match_name": entry}
-        if not isinstance(entry, dict):
-            errors.append(f"{opt}: expected a mapping with match_name or match_pattern, got {entry!r}")
-            continue
-        unknown = set(entry) - {"match_name", "match_pattern", "ports"}
-        if unknown:
-            errors.append(f"{opt}: unknown key(s) {', '.join(sorted(unknown))}; allowed: match_name, match_pattern, ports")
+        if not _mapping_entry(entry, opt, ("match_name", "match_pattern", "ports"), "a mapping with match_name or match_pattern", errors):
             continue
         if bool(entry.get("match_name")) == bool(entry.get("match_pattern")):
             errors.append(f"{opt}: set exactly one of match_name (exact FQDN) or match_pattern (wildcard '*')")
@@ -302,12 +298,7 @@ def _http_rules(value, errors):
     out = []
     for i, entry in enumerate(_as_list(value)):
         opt = f"http_rules[{i}]"
-        if not isinstance(entry, dict):
-            errors.append(f"{opt}: expected a mapping with method and/or path, got {entry!r}")
-            continue
-        unknown = set(entry) - {"method", "path", "host", "headers"}
-        if unknown:
-            errors.append(f"{opt}: unknown key(s) {', '.join(sorted(unknown))}; allowed: method, path, host, headers")
+        if not _mapping_entry(entry, opt, ("method", "path", "host", "headers"), "a mapping with method and/or path", errors):
             continue
         if not entry.get("method") and not entry.get("path"):
             errors.append(f"{opt}: set method and/or path (an empty HTTP rule would allow every request)")
@@ -365,7 +356,7 @@ def build_policy(params):
             errors.append(f"namespace: {kind} is cluster-scoped; remove namespace {namespace!r} (use CiliumNetworkPolicy for one namespace)")
     elif not namespace:
         errors.append(f"namespace is required for {kind}")
-    elif not isinstance(namespace, str) or not _DNS1123_LABEL.match(namespace):
+    elif not isinstance(namespace, str) or not DNS1123_LABEL.match(namespace):
         errors.append(f"namespace: {namespace!r} is not a valid namespace name (DNS-1123 label)")
 
     metadata = {"name": name}
