@@ -224,6 +224,13 @@ def run(mod):
     current = client.get("v1", "services", params["name"], params["namespace"])
     if current is not None and params["state"] == "present" and (current.get("spec") or {}).get("type") not in ("LoadBalancer", None):
         mod.warn(f"Service {params['namespace']}/{params['name']} is of type {current['spec'].get('type')}; it becomes a LoadBalancer.")
+    legacy_ip = ((current or {}).get("spec") or {}).get("loadBalancerIP")
+    if legacy_ip and params["state"] == "present":
+        mod.warn(
+            f"Service {params['namespace']}/{params['name']} still sets the deprecated spec.loadBalancerIP {legacy_ip}: "
+            "it is kept as is; move it to static_ip (the service.beta.kubernetes.io/azure-load-balancer-ipv4 annotation) "
+            "and remove spec.loadBalancerIP, which Kubernetes deprecated in 1.24."
+        )
     stale = stale_annotations(params, current) if params["state"] == "present" else []
     base = current
     if stale:

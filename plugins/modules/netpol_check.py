@@ -281,7 +281,7 @@ def run(mod):
     missing = {k: v for k, v in data["skipped"].items() if k in REQUIRED_KINDS}
     if missing:
         reasons = "; ".join(f"{k}: {v}" for k, v in missing.items())
-        raise ModuleFailure(f"cannot evaluate policies without {', '.join(missing)} ({reasons}).", skipped=data["skipped"])
+        raise ModuleFailure(f"cannot evaluate policies without {', '.join(missing)} ({reasons}).", skipped_kinds=data["skipped"])
     index = Index(data["objects"], data["skipped"])
     try:
         ev, settings = build_evaluator(index, params["cluster_facts"], params["combine"])
