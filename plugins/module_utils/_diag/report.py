@@ -112,7 +112,8 @@ def reachability_svg(namespace, data, limit=MATRIX_LIMIT):
     cell = 16
     label_w = min(220, 8 + 7 * max((len(n) for n in nodes), default=1))
     top = label_w
-    width = label_w + cell * len(nodes) + 10
+    # column labels are rotated -60 degrees: the last ones reach about half their length past the grid
+    width = label_w + cell * len(nodes) + 10 + label_w // 2
     height = top + cell * len(nodes) + 10
     parts = [
         f'<svg role="img" aria-label="{_e("reachability in namespace " + str(namespace))}" width="{width}" height="{height}" '
