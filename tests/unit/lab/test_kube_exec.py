@@ -10,8 +10,6 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 
-from tests.lab.certs import ensure_certs
-from tests.lab.kube import KubeEmulator
 from tests.lab.kube_exec import NEVER_READY_IMAGE
 
 TOKEN = "lab-exec-token"
@@ -29,13 +27,8 @@ FACTS = {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    certs = ensure_certs(str(tmp_path_factory.mktemp("certs")))
-    emulator = KubeEmulator(token=TOKEN, ready_delay=0.05)
-    emulator.start(certs["cert"], certs["key"])
-    emulator.certs = certs
-    yield emulator
-    emulator.stop()
+def server(fast_kube_emulator):
+    return fast_kube_emulator
 
 
 @pytest.fixture()

@@ -15,8 +15,6 @@ from ansible_collections.aksnet.networking.plugins.module_utils._diag import pro
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.podexec import PodExec
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.probe_runner import ProbeError, run_probe_session
-from tests.lab.certs import ensure_certs
-from tests.lab.kube import KubeEmulator
 from tests.lab.kube_exec import NEVER_READY_IMAGE
 
 TOKEN = "probe-runner-token"
@@ -35,13 +33,8 @@ SHOP = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    certs = ensure_certs(str(tmp_path_factory.mktemp("certs")))
-    emulator = KubeEmulator(token=TOKEN, ready_delay=0.05)
-    emulator.start(certs["cert"], certs["key"])
-    emulator.certs = certs
-    yield emulator
-    emulator.stop()
+def server(fast_kube_emulator):
+    return fast_kube_emulator
 
 
 @pytest.fixture()
