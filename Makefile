@@ -8,10 +8,11 @@ PYTEST_ARGS ?=
 # integration targets run in parallel, each worker with its own in-process lab
 INTEGRATION_WORKERS ?= 2
 
-.PHONY: help setup demo test sanity lint ruff ansible-lint units integration lab-up lab-down bench clean
+.PHONY: help setup demo demo-fixed test sanity lint ruff ansible-lint units integration release-check changelog lab-up lab-down bench clean
 
 help:
-	@echo "make demo   - set up, start the local lab, run the demo playbook, print where the result is"
+	@echo "make demo   - set up; on the local lab provision, configure, break and diagnose a cluster; print the summary and the report's path"
+	@echo "make demo-fixed - the same without the faults: the diagnosis is clean"
 	@echo "make test   - set up, then ruff, ansible-lint, ansible-test sanity, unit and integration tests"
 	@echo "make setup | lint | sanity | units | integration | lab-up | lab-down | bench | clean"
 
@@ -22,9 +23,12 @@ setup: $(VENV)/.aksnet-setup
 	@bash scripts/setup.sh >/dev/null
 
 demo: setup
-	bash scripts/demo.sh "$(LAB_DIR)" "$(DEMO_DIR)"
+	bash scripts/demo.sh "$(LAB_DIR)" "$(DEMO_DIR)" broken
 
-test: setup lint sanity units integration
+demo-fixed: setup
+	bash scripts/demo.sh "$(LAB_DIR)" "$(DEMO_DIR)" fixed
+
+test: setup lint sanity units integration release-check
 	@echo "make test: all gates passed"
 
 lint: ruff ansible-lint
@@ -46,13 +50,22 @@ units: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 integration: setup
-	$(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --dist loadgroup tests/integration $(PYTEST_ARGS)
 
 lab-up: setup
 	$(PY) -m tests.lab up --dir "$(LAB_DIR)"
 
 lab-down:
 	$(PY) -m tests.lab down --dir "$(LAB_DIR)"
+
+# Build the tarball, install it into a fresh venv and an isolated collections path, list the
+# modules and diagnose a snapshot with the installed collection; lint the changelog fragments.
+release-check: setup
+	bash scripts/release_check.sh
+
+# CHANGELOG.rst for the version in galaxy.yml, from changelogs/fragments (re-run as fragments arrive).
+changelog: setup
+	bash scripts/changelog.sh
 
 bench: setup
 	@for b in tests/perf/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

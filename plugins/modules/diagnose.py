@@ -12,9 +12,10 @@ description:
   - Runs the field guide's troubleshooting steps as analyzers and returns what is broken, where, why and the fix, as findings
     with stable codes (see C(docs/findings.md)). Steps are 1 pods, 2 services, 3 connectivity, 4 policies, 5 dns, 6 ingress,
     7 dataplane, 8 azure.
-  - Step 3 (active probes from a debug pod) runs only with O(active=true) and step 8 (Azure-level checks) is not run by this version;
-    a step not run is reported as C(skipped) with the reason. A step whose data cannot be read (RBAC 403, CRD not installed) is also reported as C(skipped)
-    with the reason; it is never silently passed and never stops the run.
+  - Step 3 (active probes from a debug pod) runs only with O(active=true); step 8 (Azure-level checks) runs only with Azure facts,
+    from O(azure_facts) or the C(AzureNetworkFacts) document of a snapshot. A step not run is reported as C(skipped) with the
+    reason. A step whose data cannot be read (RBAC 403, CRD not installed) is also reported as C(skipped) with the reason; it is
+    never silently passed and never stops the run.
   - Live mode lists each kind the analyzers read once, paginated (the same requests as M(aksnet.networking.snapshot)), then
     analyses an in-memory index; it never makes per-object requests. A snapshot and a live run of the same cluster give the
     same findings.

@@ -21,6 +21,30 @@ def lab(tmp_path_factory):
     started.stop()
 
 
+class DemoRun:
+    """One run of scripts/demo.sh (its own lab directory and output directory)."""
+
+    def __init__(self, root_dir, mode):
+        import time
+
+        self.lab_dir, self.out = root_dir / "lab", root_dir / "out"
+        started = time.monotonic()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "K8S_AUTH_", "AKSNET_LAB_"))}
+        self.proc = subprocess.run(["bash", "scripts/demo.sh", str(self.lab_dir), str(self.out), mode], cwd=ROOT, env=env,
+                                   capture_output=True, text=True, timeout=900, check=False)
+        self.seconds = time.monotonic() - started
+        self.output = self.proc.stdout + self.proc.stderr
+
+    def assert_ok(self):
+        assert self.proc.returncode == 0, f"scripts/demo.sh failed (rc {self.proc.returncode}):\n{self.output[-8000:]}"
+
+
+@pytest.fixture(scope="session")
+def broken_demo(tmp_path_factory):
+    """The demo as `make demo` runs it (mark tests using it with xdist_group("demo") so that it runs once)."""
+    return DemoRun(tmp_path_factory.mktemp("demo-broken"), "broken")
+
+
 @pytest.fixture
 def fresh_lab(lab):
     lab.reset()

@@ -5,6 +5,11 @@ call, and obeys ARM's rules: bearer tokens from its managed-identity endpoint (A
 ``api-version`` on every call, ARM error bodies, ``x-ms-request-id`` on every response, long-running
 operations with ``Azure-AsyncOperation`` + ``Retry-After``, 404 ``ResourceGroupNotFound`` /
 ``ResourceNotFound``, ``nextLink`` paging, and the AKS validation rules of :mod:`tests.lab.arm_aks_rules`.
+For the resources the modules write (managed clusters, public IPs) it also answers like the real services: 409
+``InvalidResourceLocation`` for a PUT in another region; ``If-Match`` / ``If-None-Match`` preconditions (412) against
+the cluster's ``eTag`` / the public IP's ``etag``; a write while an operation on the resource runs, 409
+``OperationNotAllowed`` (AKS) or 429 ``AnotherOperationInProgress`` (network RP); enum values the network RP cannot
+deserialize, 400 ``InvalidRequestFormat`` (:func:`tests.lab.arm_network.check_public_ip_enums`).
 
 Lab routes (never logged, no ARM token needed):
   GET  /_lab/identity?api-version=2019-08-01&resource=R   token endpoint (header X-IDENTITY-HEADER)
@@ -139,6 +144,7 @@ class ArmSimulator(net.NodeNetworkMixin):
         retry_after: int = 1,
         lro_complete_after: Optional[float] = 5.0,
         page_size: int = 100,
+        with_cluster: bool = True,
     ) -> None:
         if retry_after < 1:
             raise ValueError("retry_after must be >= 1: azure-core treats Retry-After: 0 as absent and then waits 30 s")
@@ -150,6 +156,7 @@ class ArmSimulator(net.NodeNetworkMixin):
         self.retry_after = retry_after
         self.lro_complete_after = lro_complete_after
         self.page_size = page_size
+        self.with_cluster = with_cluster  # False: lab-rg and lab-vnet only, for a demo that provisions the cluster itself
         self._default_lro = (lro_polls, lro_complete_after)  # restored by reset(); changed per test by POST /_lab/settings
         self.identity_header = secrets.token_urlsafe(24)
         self.base_url = ""
@@ -287,6 +294,8 @@ class ArmSimulator(net.NodeNetworkMixin):
         self._ensure_group(LAB_RG, DEFAULT_LOCATION)
         vnet = net.virtual_network(sub, LAB_RG, LAB_VNET, DEFAULT_LOCATION, ["10.224.0.0/12"], [("aks-nodes", "10.224.0.0/16"), ("aks-pods", "10.225.0.0/16")])
         self._resources[vnet["id"].lower()] = vnet
+        if not self.with_cluster:
+            return
         nodes_subnet = f"{vnet['id']}/subnets/aks-nodes"
         body = {
             "location": DEFAULT_LOCATION,
@@ -355,7 +364,7 @@ class ArmSimulator(net.NodeNetworkMixin):
         self._status_fault(method, path)
         if body is _INVALID:
             raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: the body is not valid JSON.")
-        return self._route(method, path, query, body)
+        return self._route(method, path, query, body, headers)
 
     # ------------------------------------------------------------------ auth, faults, lab routes
 
@@ -548,7 +557,7 @@ class ArmSimulator(net.NodeNetworkMixin):
 
     # ------------------------------------------------------------------ routing
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any, headers: Optional[dict[str, str]] = None) -> Response:
         segs = [s for s in path.split("/") if s]
         low = [s.lower() for s in segs]
         if low == ["subscriptions"] and method == "GET":
@@ -580,7 +589,7 @@ class ArmSimulator(net.NodeNetworkMixin):
                 items = [self._summary(r) for k, r in self._resources.items() if k.startswith(prefix)]
                 return self._page(path, query, items)
             if rest_low[2] == "providers" and len(rest) >= 5:
-                return self._provider_resource(method, group["name"], rest[3:], query, body, path)
+                return self._provider_resource(method, group["name"], rest[3:], query, body, path, headers or {})
         raise ArmError(404, "NotFound", f"The requested path {path} is not served by Azure Resource Manager.")
 
     def _subscription(self) -> dict[str, Any]:
@@ -615,7 +624,8 @@ class ArmSimulator(net.NodeNetworkMixin):
             return Response(201 if created else 200, copy.deepcopy(group))
         raise _method_not_allowed(method)
 
-    def _provider_resource(self, method: str, rg: str, tail: list[str], query: dict[str, str], body: Any, path: str) -> Response:
+    def _provider_resource(self, method: str, rg: str, tail: list[str], query: dict[str, str], body: Any, path: str,
+                           headers: Optional[dict[str, str]] = None) -> Response:
         namespace, rtype = tail[0], tail[1]
         full = f"{namespace}/{rtype}".lower()
         api_version = query["api-version"]
@@ -628,9 +638,9 @@ class ArmSimulator(net.NodeNetworkMixin):
         name, extra = tail[2], tail[3:]
         key = build_id(self.subscription_id, rg, namespace, [rtype], [name]).lower()
         if full == MC_TYPE.lower():
-            return self._managed_cluster(method, rg, name, key, extra, query, body, path, api_version)
+            return self._managed_cluster(method, rg, name, key, extra, query, body, path, api_version, headers or {})
         if full == "microsoft.network/publicipaddresses" and not extra:
-            return self._public_ip(method, rg, name, key, body, path, api_version)
+            return self._public_ip(method, rg, name, key, body, path, api_version, headers or {})
         if not extra:
             return self._generic(method, rg, namespace, rtype, name, key, body)
         res = self._resources.get(key)
@@ -752,23 +762,28 @@ class ArmSimulator(net.NodeNetworkMixin):
         self._resources[rid.lower()] = pip
         return pip
 
-    def _public_ip(self, method: str, rg: str, name: str, key: str, body: Any, path: str, api_version: str) -> Response:
+    def _public_ip(self, method: str, rg: str, name: str, key: str, body: Any, path: str, api_version: str,
+                   headers: Optional[dict[str, str]] = None) -> Response:
         res = self._resources.get(key)
         if method == "GET":
             if res is None:
                 raise _not_found(f"Microsoft.Network/publicIPAddresses/{name}", rg)
             return Response(200, self._render(res))
-        if method in ("PUT", "DELETE") and self._in_progress(key):
-            raise ArmError(409, "AnotherOperationInProgress", f"Another operation on this or dependent resource is in progress. Resource {name}.")
         if method == "PUT":
             if not isinstance(body, dict):
                 raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: a JSON object is required.")
             location = body.get("location")
             if not location:
                 raise bad_request("LocationRequired", "The location property is required for this definition.")
-            if res is not None and res["location"].lower() != str(location).lower():
-                raise bad_request("InvalidResourceLocation", f"The resource '{name}' already exists in location '{res['location']}' in resource group "
-                                  f"'{rg}'. A resource with the same name cannot be created in location '{location}'. Please select a new resource name.")
+            if res is not None:
+                _check_location(name, rg, res["location"], location)  # ARM, before the resource provider sees the request
+            net.check_public_ip_enums(body)  # the network RP deserializes the body first
+        if method in ("PUT", "DELETE") and (res is not None or method == "PUT"):
+            _check_preconditions(headers or {}, res.get("etag") if res else None, "PreconditionFailed", f"public IP address {name}")
+        running = self._in_progress(key) if method in ("PUT", "DELETE") else None
+        if running is not None:
+            raise self._network_busy(running, api_version)
+        if method == "PUT":
             sku = ((body.get("sku") or {}).get("name") or "Standard").lower()
             method_ = ((body.get("properties") or {}).get("publicIPAllocationMethod") or "Static").lower()
             if sku == "standard" and method_ != "static":
@@ -805,10 +820,20 @@ class ArmSimulator(net.NodeNetworkMixin):
             return Response(202, None, self._lro_headers(op, api_version, with_location=True))
         raise _method_not_allowed(method)
 
+    def _network_busy(self, running: Operation, api_version: str) -> ArmError:
+        """The network RP's answer to a write while an operation on the resource runs: 429 AnotherOperationInProgress with
+        Retry-After (the message as in Azure/bicep issue 5132; 429 as Microsoft describes the network RP's "resource in an
+        updating state" answer in Azure/azure-libraries-for-net issue 1001)."""
+        status = f"{self.base_url}/subscriptions/{self.subscription_id}/providers/{running.namespace}/locations/{running.location}" \
+                 f"/operations/{running.id}?api-version={api_version}"
+        return ArmError(429, "AnotherOperationInProgress",
+                        f"Another operation on this or dependent resource is in progress. To retrieve status of the operation use uri: {status}.",
+                        headers={"Retry-After": str(self.retry_after)})
+
     # ------------------------------------------------------------------ Microsoft.ContainerService
 
     def _managed_cluster(self, method: str, rg: str, name: str, key: str, extra: list[str], query: dict[str, str], body: Any, path: str,
-                         api_version: str) -> Response:
+                         api_version: str, headers: Optional[dict[str, str]] = None) -> Response:
         res = self._resources.get(key)
         if not extra:
             if method == "GET":
@@ -816,11 +841,11 @@ class ArmSimulator(net.NodeNetworkMixin):
                     raise _not_found(f"{MC_TYPE}/{name}", rg)
                 return Response(200, self._render(res))
             if method == "PUT":
-                return self._put_cluster(rg, name, body, start_operation=True, path=path, api_version=api_version)
+                return self._put_cluster(rg, name, body, start_operation=True, path=path, api_version=api_version, headers=headers)
             if method == "PATCH":
-                return self._patch_cluster_tags(rg, name, key, body, path, api_version)
+                return self._patch_cluster_tags(rg, name, key, body, path, api_version, headers)
             if method == "DELETE":
-                return self._delete_cluster(rg, name, key, path, api_version)
+                return self._delete_cluster(rg, name, key, path, api_version, headers)
             raise _method_not_allowed(method)
         if res is None:
             raise _not_found(f"{MC_TYPE}/{name}", rg)
@@ -867,7 +892,7 @@ class ArmSimulator(net.NodeNetworkMixin):
             return json.dumps(config, indent=2)
 
     def _put_cluster(self, rg: str, name: str, body: Any, *, start_operation: bool, path: str = "", api_version: str = "2026-08-01",
-                     nsg_name: Optional[str] = None) -> Response:
+                     nsg_name: Optional[str] = None, headers: Optional[dict[str, str]] = None) -> Response:
         if not isinstance(body, dict):
             raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: a JSON object is required.")
         group = self._groups.get(rg.lower())
@@ -878,18 +903,19 @@ class ArmSimulator(net.NodeNetworkMixin):
         location = body.get("location")
         if not location:
             raise bad_request("LocationRequired", "The location property is required for this definition.")
+        existing = self._resources.get(key)
+        if existing is not None:
+            _check_location(name, rg, existing["location"], location)  # ARM, before AKS sees the request
+        _check_preconditions(headers or {}, existing.get("eTag") if existing else None, AKS_PRECONDITION_FAILED, f"managed cluster {name}")
         running = self._in_progress(key)
         if running is not None:
-            raise ArmError(409, "OperationNotAllowed",
-                           f"Operation is not allowed because there's an in progress {running.kind} managed cluster operation (operation ID: {running.id}) "
-                           f"on the managed cluster started on UTC {running.start_time}. Please wait for it to finish before starting a new operation.")
-        existing = self._resources.get(key)
-        if existing is not None and existing["location"].lower() != str(location).lower():
-            raise bad_request("InvalidResourceLocation", f"The resource '{name}' already exists in location '{existing['location']}' in resource group "
-                              f"'{rg}'. A resource with the same name cannot be created in location '{location}'. Please select a new resource name.")
+            raise _aks_busy(running)
+        if not isinstance(body.get("properties") or {}, dict):
+            raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: properties must be an object.")
         old_props = existing["properties"] if existing else None
         props = rules.apply_defaults(body.get("properties") or {}, old_props)
-        ctx = rules.RuleContext(desired=props, existing=old_props, resolve_subnet=lambda sid: self._subnet_view(sid, key))
+        resource = {k: body[k] for k in ("identity", "sku") if body.get(k) is not None}
+        ctx = rules.RuleContext(desired=props, existing=old_props, resolve_subnet=lambda sid: self._subnet_view(sid, key), resource=resource)
         rules.validate(ctx)
 
         cluster_id = self.cluster_id(rg, name)
@@ -912,6 +938,7 @@ class ArmSimulator(net.NodeNetworkMixin):
         for pool in props["agentPoolProfiles"]:
             pool["provisioningState"] = props["provisioningState"]
             pool["powerState"] = {"code": "Running"}
+            pool["eTag"] = str(uuid.uuid4())  # a cluster-level write changes the cluster's and every pool's eTag (use-etags.md)
             pool.setdefault("nodeImageVersion", "AKSUbuntu-2204gen2containerd-202608.01.0")
         identity = copy.deepcopy(body.get("identity") or (existing or {}).get("identity") or {"type": "SystemAssigned"})
         if str(identity.get("type", "")).lower() == "systemassigned":
@@ -919,7 +946,7 @@ class ArmSimulator(net.NodeNetworkMixin):
         cluster: dict[str, Any] = {
             "id": cluster_id, "name": name, "type": MC_TYPE, "location": location,
             "sku": copy.deepcopy(body.get("sku") or (existing or {}).get("sku") or {"name": "Base", "tier": "Free"}),
-            "identity": identity, "properties": props,
+            "identity": identity, "properties": props, "eTag": str(uuid.uuid4()),
         }
         tags = body.get("tags") if "tags" in body else (existing or {}).get("tags")
         if tags is not None:
@@ -1003,17 +1030,19 @@ class ArmSimulator(net.NodeNetworkMixin):
                     ids.extend(f"{nic}/ipConfigurations/pod{j + 1}" for j in range(int(pool.get("maxPods") or 0)))
         self._build_node_network(cluster, self._resources[nsg_id]["id"], managed_subnet)
 
-    def _patch_cluster_tags(self, rg: str, name: str, key: str, body: Any, path: str, api_version: str) -> Response:
+    def _patch_cluster_tags(self, rg: str, name: str, key: str, body: Any, path: str, api_version: str,
+                            headers: Optional[dict[str, str]] = None) -> Response:
         res = self._resources.get(key)
         if res is None:
             raise _not_found(f"{MC_TYPE}/{name}", rg)
         if not isinstance(body, dict) or not isinstance(body.get("tags", {}), dict):
             raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: expected {\"tags\": {...}}.")
+        _check_preconditions(headers or {}, res.get("eTag"), AKS_PRECONDITION_FAILED, f"managed cluster {name}")
         running = self._in_progress(key)
         if running is not None:
-            raise ArmError(409, "OperationNotAllowed", f"Operation is not allowed because there's an in progress {running.kind} managed cluster operation "
-                           f"(operation ID: {running.id}). Please wait for it to finish before starting a new operation.")
+            raise _aks_busy(running)
         res["tags"] = dict(body.get("tags") or {})
+        res["eTag"] = str(uuid.uuid4())
         res["properties"]["provisioningState"] = "Updating"
 
         def done() -> None:
@@ -1025,14 +1054,14 @@ class ArmSimulator(net.NodeNetworkMixin):
         op = self._start_operation(CONTAINER_SERVICE, res["location"].replace(" ", "").lower(), key, "update", "PATCH", path, done, failed)
         return Response(200, self._render(res), self._lro_headers(op, api_version))
 
-    def _delete_cluster(self, rg: str, name: str, key: str, path: str, api_version: str) -> Response:
+    def _delete_cluster(self, rg: str, name: str, key: str, path: str, api_version: str, headers: Optional[dict[str, str]] = None) -> Response:
         res = self._resources.get(key)
         if res is None:
-            return Response(204)
+            return Response(204)  # with or without If-Match (use-etags.md)
+        _check_preconditions(headers or {}, res.get("eTag"), AKS_PRECONDITION_FAILED, f"managed cluster {name}")
         running = self._in_progress(key)
         if running is not None and running.kind != "delete":
-            raise ArmError(409, "OperationNotAllowed", f"Operation is not allowed because there's an in progress {running.kind} managed cluster operation "
-                           f"(operation ID: {running.id}). Please wait for it to finish before starting a new operation.")
+            raise _aks_busy(running)
         res["properties"]["provisioningState"] = "Deleting"
         node_rg = res["properties"].get("nodeResourceGroup", "")
 
@@ -1076,6 +1105,64 @@ def _method_not_allowed(method: str) -> ArmError:
 
 def _not_found(type_and_name: str, rg: str) -> ArmError:
     return ArmError(404, "ResourceNotFound", f"The Resource '{type_and_name}' under resource group '{rg}' was not found. {_NOT_FOUND_HINT}")
+
+
+def _check_location(name: str, rg: str, stored: str, requested: Any) -> None:
+    """ARM's own check for a PUT of an existing resource in another region: 409 InvalidResourceLocation (rancher/rancher issue
+    15651 shows the status, "Status=409 Code=InvalidResourceLocation", and the message). "West Europe" is westeurope."""
+    def norm(value: Any) -> str:
+        return str(value).replace(" ", "").lower()
+
+    if norm(stored) != norm(requested):
+        raise ArmError(409, "InvalidResourceLocation", f"The resource '{name}' already exists in location '{stored}' in resource group '{rg}'. "
+                       f"A resource with the same name cannot be created in location '{requested}'. Please select a new resource name.")
+
+
+# AKS spells the code as its use-etags.md does ("PreConditionFailed"); the network RP answers ARM's usual "PreconditionFailed".
+AKS_PRECONDITION_FAILED = "PreConditionFailed"
+
+
+def _etag_values(header: str) -> list[str]:
+    """The entity tags of an If-Match header, without quotes or the weak prefix ('"a", W/"b"' -> ['a', 'b'])."""
+    return [_bare_etag(part) for part in header.split(",") if part.strip()]
+
+
+def _bare_etag(value: Any) -> str:
+    text = str(value or "").strip()
+    if text[:2] in ("W/", "w/"):
+        text = text[2:]
+    return text.strip('"')
+
+
+def _check_preconditions(headers: dict[str, str], etag: Optional[str], code: str, what: str) -> None:
+    """If-Match / If-None-Match on a write, as AKS documents them (use-etags.md, "Configurations and expected behavior"):
+    If-None-Match may only be empty or "*" and not be combined with If-Match (400 BadRequest); "*" fails on an existing
+    resource, If-Match on a missing one or with another eTag (412). ``etag`` is None when the resource does not exist;
+    callers check the missing case themselves for PATCH (404) and DELETE (204)."""
+    if_match = (headers.get("if-match") or "").strip()
+    if_none_match = (headers.get("if-none-match") or "").strip()
+    if if_none_match and if_none_match != "*":
+        raise bad_request("BadRequest", f"The If-None-Match header can only be empty or '*' (got {if_none_match!r}).")
+    if if_none_match and if_match:
+        raise bad_request("BadRequest", "The If-Match and If-None-Match headers cannot be used together.")
+    exists = etag is not None
+    if if_none_match == "*" and exists:
+        raise ArmError(412, code, f"The {what} already exists and the If-None-Match header is '*'.")
+    if not if_match:
+        return
+    if not exists:
+        raise ArmError(412, code, f"The {what} does not exist and the If-Match header is {if_match!r}.")
+    if if_match != "*" and _bare_etag(etag) not in _etag_values(if_match):
+        raise ArmError(412, code, f"The eTag {if_match} in the If-Match header does not match the current eTag \"{_bare_etag(etag)}\" of the {what}. "
+                       "Get the resource again for its current eTag.")
+
+
+def _aks_busy(running: Operation) -> ArmError:
+    """AKS's answer to a write while an operation on the cluster runs (Azure/terraform-azurerm-avm-ptn-aks-production PR 25,
+    Azure/azure-workload-identity issue 417)."""
+    state = {"create": "Creating", "update": "Updating", "delete": "Deleting"}.get(running.kind, "Updating")
+    return ArmError(409, "OperationNotAllowed", f"Operation is not allowed: Another operation ({state}) is in progress, please wait for it to finish "
+                    "before starting a new operation. See https://aka.ms/aks-pending-operation for more details")
 
 
 class _Server(ThreadingHTTPServer):

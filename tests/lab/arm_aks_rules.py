@@ -50,6 +50,7 @@ class RuleContext:
     existing: Optional[dict[str, Any]]  # stored properties of the cluster on update, None on create
     resolve_subnet: Callable[[str], Optional[SubnetView]]
     subnets: dict[str, SubnetView] = field(default_factory=dict)
+    resource: dict[str, Any] = field(default_factory=dict)  # top-level fields of the PUT body: identity, sku
 
     @property
     def net(self) -> dict[str, Any]:
@@ -186,27 +187,96 @@ def rule_kubernetes_version(ctx: RuleContext) -> Optional[ArmError]:
     return None
 
 
-def rule_system_pool(ctx: RuleContext) -> Optional[ArmError]:
+def _missing(target: str) -> ArmError:
+    # AKS's answer to a create without agent pools (Azure/ARO-HCP PR 629): code InvalidParameter,
+    # "Required parameter agentPoolProfiles is missing (null)."
+    return ArmError(400, "InvalidParameter", f"Required parameter {target} is missing (null).", target)
+
+
+def rule_required(ctx: RuleContext) -> Optional[ArmError]:
+    """Required properties: at least one agent pool (on update the stored ones are kept), and each pool's name."""
     if not ctx.pools:
-        return invalid_parameter("agentPoolProfiles", None, "a managed cluster needs at least one agent pool")
+        return _missing("agentPoolProfiles")
+    for index, pool in enumerate(ctx.pools):
+        if not pool.get("name"):
+            return _missing(f"agentPoolProfiles[{index}].name")
+    return None
+
+
+def rule_system_pool(ctx: RuleContext) -> Optional[ArmError]:
     if not any(_lower(p.get("mode")) == "system" for p in ctx.pools):
         # AKS: "(MustDefineAtLeastOneSystemPool) Must define at least one system pool."
         return bad_request("MustDefineAtLeastOneSystemPool", "Must define at least one system pool.", "agentPoolProfiles")
     return None
 
 
+# Enum values of the managedClusters API, as azure-rest-api-specs .../aks/stable/2026-08-01/managedClusters.json defines
+# them (azure-mgmt-containerservice 41 generates the same lists in models/_enums.py). AKS matches them case-insensitively
+# (it answers "loadBalancerSku": "Standard" itself, azure-cli issue 27990) except the agent pool mode, which it has
+# matched case-sensitively since January 2025 (Azure/AKS issue 4468: "the (case-sensitive) strings User, System, Gateway").
+NETWORK_ENUMS: dict[str, tuple[str, ...]] = {
+    "networkPlugin": ("azure", "kubenet", "none"),
+    "networkPluginMode": ("overlay",),
+    "networkPolicy": ("none", "calico", "azure", "cilium"),
+    "networkDataplane": ("azure", "cilium"),
+    "outboundType": ("loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway", "none"),
+    "loadBalancerSku": ("standard", "basic"),
+}
+IP_FAMILIES = ("IPv4", "IPv6")
+POOL_ENUMS: dict[str, tuple[str, ...]] = {
+    "osType": ("Linux", "Windows"),
+    "osSKU": ("Ubuntu", "AzureLinux", "AzureLinux3", "CBLMariner", "Windows2019", "Windows2022", "Ubuntu2204", "Windows2025", "Ubuntu2404",
+              "AzureContainerLinux"),
+    "type": ("VirtualMachineScaleSets", "AvailabilitySet", "VirtualMachines"),
+}
+POOL_MODES = ("System", "User", "Gateway")
+RESOURCE_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("identity", "type"): ("SystemAssigned", "UserAssigned", "None"),
+    ("sku", "name"): ("Base", "Automatic"),
+    ("sku", "tier"): ("Premium", "Standard", "Free"),
+}
+
+
+def _not_one_of(target: str, value: Any, allowed: tuple[str, ...], case_sensitive: bool = False) -> Optional[ArmError]:
+    """AKS's InvalidParameter naming the property when ``value`` is not one of ``allowed``."""
+    if isinstance(value, str) and (value in allowed if case_sensitive else value.lower() in {a.lower() for a in allowed}):
+        return None
+    return invalid_parameter(target, value, f"allowed values are {', '.join(allowed)}")
+
+
 def rule_enums(ctx: RuleContext) -> Optional[ArmError]:
-    allowed = {
-        "networkPlugin": {"azure", "kubenet", "none"},
-        "networkPluginMode": {"overlay", ""},
-        "networkPolicy": {"none", "calico", "azure", "cilium"},
-        "networkDataplane": {"azure", "cilium"},
-        "outboundType": {"loadbalancer", "userdefinedrouting", "managednatgateway", "userassignednatgateway", "none"},
-        "loadBalancerSku": {"standard", "basic"},
-    }
-    for key, values in allowed.items():
-        if _lower(ctx.net.get(key)) not in values:
-            return invalid_parameter(f"networkProfile.{key}", ctx.net.get(key), f"allowed values are {', '.join(sorted(v for v in values if v))}")
+    for key, allowed in NETWORK_ENUMS.items():
+        value = ctx.net.get(key)
+        if key == "networkPluginMode" and value in (None, ""):
+            continue
+        error = _not_one_of(f"networkProfile.{key}", value, allowed)
+        if error:
+            return error
+    families = ctx.net.get("ipFamilies")
+    if not isinstance(families, list) or not families:
+        return invalid_parameter("networkProfile.ipFamilies", families, f"a list of {' and/or '.join(IP_FAMILIES)}")
+    for family in families:
+        error = _not_one_of("networkProfile.ipFamilies", family, IP_FAMILIES)
+        if error:
+            return error
+    for index, pool in enumerate(ctx.pools):
+        for key, allowed in POOL_ENUMS.items():
+            error = _not_one_of(f"agentPoolProfiles[{index}].{key}", pool.get(key), allowed)
+            if error:
+                return error
+        error = _not_one_of(f"agentPoolProfiles[{index}].mode", pool.get("mode"), POOL_MODES, case_sensitive=True)
+        if error:
+            return error
+    for (section, key), allowed in RESOURCE_ENUMS.items():
+        part = ctx.resource.get(section)
+        if part is None:
+            continue
+        value = part.get(key) if isinstance(part, dict) else part
+        if value is None and isinstance(part, dict):
+            continue
+        error = _not_one_of(f"{section}.{key}", value, allowed)
+        if error:
+            return error
     return None
 
 
@@ -540,9 +610,10 @@ def rule_kubenet_limits(ctx: RuleContext) -> Optional[ArmError]:
 
 # The order AKS answers in: request shape first, then immutability, then combinations, then the network.
 RULES: list[tuple[str, Callable[[RuleContext], Optional[ArmError]]]] = [
+    ("required properties (agent pools and their names)", rule_required),
     ("kubernetes version offered in the region", rule_kubernetes_version),
+    ("enum values (network profile, agent pools, identity, sku)", rule_enums),
     ("at least one System agent pool", rule_system_pool),
-    ("network profile enum values", rule_enums),
     ("CIDR and IP syntax", rule_cidr_syntax),
     ("maxPods and count ranges", rule_pool_sizes),
     ("immutable fields and supported migrations", rule_immutable),

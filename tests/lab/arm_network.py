@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 from typing import Any, Optional
 
 from .arm_common import ArmError, bad_request, build_id, new_etag, parse_resource_id, stable_hex, stable_uuid
@@ -71,6 +72,36 @@ def public_ip(sub: str, rg: str, name: str, location: str, body: dict[str, Any],
         props["dnsSettings"] = {"domainNameLabel": label, "fqdn": f"{label}.{location}.cloudapp.azure.com"}
     pip["properties"] = props
     return pip
+
+
+# Enum properties of publicIPAddresses (azure-rest-api-specs specification/network/resource-manager/.../publicIpAddress.json;
+# azure-mgmt-network 33 generates the same lists in models/_enums.py) and the contract type the network RP deserializes each into.
+PUBLIC_IP_ENUMS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("sku", "name", ("Basic", "Standard", "StandardV2"), "PublicIPAddressSkuName"),
+    ("sku", "tier", ("Regional", "Global"), "PublicIPAddressSkuTier"),
+    ("properties", "publicIPAllocationMethod", ("Static", "Dynamic"), "IpAllocationMethod"),
+    ("properties", "publicIPAddressVersion", ("IPv4", "IPv6"), "IPVersion"),
+)
+_NRP_CONTRACT = "Microsoft.WindowsAzure.Networking.Nrp.Frontend.Contract.Csm.Public"
+
+
+def check_public_ip_enums(body: dict[str, Any]) -> None:
+    """The network RP deserializes the PUT body with Json.NET (enum names match case-insensitively); a value that is not
+    one of the enum's answers 400 InvalidRequestFormat "Cannot parse the request." with an InvalidJson detail naming the
+    value, the type and the property path, as recorded in hashicorp/packer builder/azure/arm/azure_error_response_test.go:
+    'Error converting value "playground" to type '...Csm.Public.IpAllocationMethod'. Path 'properties.publicIPAllocationMethod',
+    line 1, position 130.' (the type names of the other three enums are assumed by analogy; the line/position is left out)."""
+    for section, key, allowed, type_name in PUBLIC_IP_ENUMS:
+        part = body.get(section)
+        if not isinstance(part, dict) or part.get(key) is None:
+            continue
+        value = part[key]
+        if isinstance(value, str) and value.lower() in {a.lower() for a in allowed}:
+            continue
+        raise ArmError(400, "InvalidRequestFormat", "Cannot parse the request.", details=[{
+            "code": "InvalidJson",
+            "message": f"Error converting value {json.dumps(value)} to type '{_NRP_CONTRACT}.{type_name}'. Path '{section}.{key}'.",
+        }])
 
 
 def allocate_public_ip(resource_id: str, taken: set[str]) -> str:

@@ -4,8 +4,11 @@ kmock 0.8 brings the request parsing, the bundled API discovery documents (``/ap
 ``/apis/GROUP/VERSION``) and the aiohttp handler protocol. On top of it this module adds what real
 clients rely on and kmock lacks (see TOOLCHAIN-NOTES.md): bearer-token authentication over HTTPS,
 cluster-scoped Namespaces, an object store with server-filled metadata, label and field
-selectors, pagination, replace, the three patch types plus server-side apply, dry runs,
-the apiserver's validation for the kinds the collection writes, RBAC-like 403s on demand,
+selectors, pagination, replace, the three patch types plus server-side apply, dry runs
+(``dryRun=All`` on every write, marked ``dry_run`` in the request log), the decoder's checks
+against the OpenAPI schema of the emulated version (400 for wrong types; unknown fields dropped
+per ``fieldValidation``, with ``Warning`` headers by default), the apiserver's validation for
+the kinds the collection writes, CRD schemas (Cilium's policies), RBAC-like 403s on demand,
 CRDs at run time, a basic watch, and small controllers (Endpoints and EndpointSlices from
 Services and Pods, Deployments via ReplicaSets, DaemonSets, a kubelet that makes new Pods Ready
 after ``ready_delay`` seconds).
@@ -44,17 +47,23 @@ import aiohttp.test_utils
 import aiohttp.web
 import attrs
 import kmock
+import multidict
 import yaml
 from kmock._internal import rendering
 
-from tests.lab import kube_defaults, kube_exec
+from tests.lab import kube_defaults, kube_exec, kube_schema
 from tests.lab.kube_ops import (
     ApiError,
+    Cause,
     already_exists,
     bad_request,
+    cannot_decode,
+    cause_required,
+    check_write_options,
     conflict,
     fields_match,
     forbidden,
+    invalid,
     json_patch,
     labels_match,
     merge_patch,
@@ -64,7 +73,9 @@ from tests.lab.kube_ops import (
     parse_label_selector,
     resource_not_found,
     strategic_merge_patch,
+    strict_decoding,
     unauthorized,
+    unsupported_media_type,
     validate,
 )
 
@@ -264,6 +275,8 @@ class KubeEmulator:
         self.lb_hook: Callable[[dict[str, Any]], list[dict[str, Any]] | None] | None = None
         # called with a deleted LoadBalancer Service (the cloud provider removes its frontend and rules)
         self.lb_delete_hook: Callable[[dict[str, Any]], None] | None = None
+        # called with a written Ingress; returns its status.loadBalancer.ingress (the ingress controller's address) or None
+        self.ingress_hook: Callable[[dict[str, Any]], list[dict[str, Any]] | None] | None = None
         self._defaults = defaults or kube_defaults.default_objects
         self._seed = seed
         self._lock = threading.RLock()
@@ -279,6 +292,9 @@ class KubeEmulator:
         self._stop_event: asyncio.Event | None = None
         self._handler = LabKubernetesEmulator(lab=self)
         self._crds: set[tuple[str, str, str]] = set()
+        # per write request (set under the lock): the fieldValidation directive and the Warning headers to send
+        self._field_validation = "Warn"
+        self._warnings: list[str] = []
         self.dataplane: dict[str, Any] = {}
         self._handler.resources.load_bundled()
         self.reset()
@@ -352,7 +368,7 @@ class KubeEmulator:
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """Every non-/_lab request: ``{method, path, query, body}`` (a copy)."""
+        """Every non-/_lab request: ``{method, path, query, body, dry_run}`` (a copy)."""
         with self._lock:
             return copy.deepcopy(self._requests)
 
@@ -443,8 +459,13 @@ class KubeEmulator:
             self._forbidden.append((verb, plural, namespace, group))
 
     def register_crd(self, group: str, version: str, kind: str, plural: str, namespaced: bool, *,
-                     singular: str | None = None, short_names: Iterable[str] = (), status_subresource: bool = False) -> None:
-        """Serve a custom resource (and its CustomResourceDefinition object) from now on."""
+                     singular: str | None = None, short_names: Iterable[str] = (), status_subresource: bool = False,
+                     schema: dict[str, Any] | None = None) -> None:
+        """Serve a custom resource (and its CustomResourceDefinition object) from now on.
+
+        ``schema``: the version's openAPIV3Schema (custom resources are pruned and validated
+        against it, as the apiserver does); default: anything goes (preserve unknown fields).
+        """
         with self._lock:
             self._register_resource(group, version, kind, plural, namespaced, singular, short_names, status_subresource)
             crd_name = f"{plural}.{group}"
@@ -459,7 +480,8 @@ class KubeEmulator:
                                   "shortNames": list(short_names)},
                         "scope": "Namespaced" if namespaced else "Cluster",
                         "versions": [{"name": version, "served": True, "storage": True,
-                                      "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                                      "schema": {"openAPIV3Schema": copy.deepcopy(schema) if schema is not None
+                                                 else {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
                                       "subresources": {"status": {}} if status_subresource else {}}],
                     },
                 }
@@ -468,7 +490,7 @@ class KubeEmulator:
     def register_cilium_crds(self) -> None:
         """CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (a cluster with the Cilium dataplane)."""
         for group, version, kind, plural, namespaced in CILIUM_CRDS:
-            self.register_crd(group, version, kind, plural, namespaced, status_subresource=True)
+            self.register_crd(group, version, kind, plural, namespaced, status_subresource=True, schema=kube_schema.CILIUM_POLICY_SCHEMA)
 
     # ---------------------------------------------------------------------------------------
     # Store primitives (call with the lock held)
@@ -560,8 +582,9 @@ class KubeEmulator:
                 return self._serve_lab(request, path)
             body = self._decode_body(request)
             with self._lock:
-                self._requests.append({"method": request.method.value if hasattr(request.method, "value") else str(request.method),
-                                       "path": path, "query": dict(request.params), "body": body})
+                method = request.method.value if hasattr(request.method, "value") else str(request.method)
+                self._requests.append({"method": method, "path": path, "query": dict(request.params), "body": body,
+                                       "dry_run": "All" in _dry_run_values(request, method, body)})
             if _header(request, "Authorization") != f"Bearer {self.token}":
                 raise unauthorized()
             parsed = _parse_path(path)
@@ -700,7 +723,6 @@ class KubeEmulator:
                 raise resource_not_found()
             if route.sub == "status" and "status" not in info.subresources:
                 raise resource_not_found()
-            dry_run = query.get("dryRun") == "All"
             watch = query.get("watch") in ("true", "1")
             if method == "GET" and route.name is None:
                 verb = "watch" if watch else "list"
@@ -710,6 +732,20 @@ class KubeEmulator:
             if not verb or (verb == "create" and route.name):
                 raise method_not_allowed()
             self._check_forbidden(verb, route, route.namespace)
+            if verb in ("create", "update", "patch", "delete", "deletecollection"):
+                dry_values = _dry_run_values(request, method, body)
+                check_write_options(verb, dry_values, query.get("fieldValidation"))
+                # Default Warn: unknown fields are dropped and named in Warning headers (kube-apiserver >= 1.25).
+                self._field_validation = query.get("fieldValidation") or "Warn"
+                self._warnings = []
+                if dry_values:
+                    # A dry run changes nothing: not even the random state behind names, uids and IPs.
+                    rng_state = self._rng.getstate()
+                    try:
+                        return self._write(request, route, info, verb, body, query, dry_run=True)
+                    finally:
+                        self._rng.setstate(rng_state)
+                return self._write(request, route, info, verb, body, query, dry_run=False)
             if verb == "list":
                 return aiohttp.web.json_response(self._list(route, info, query))
             if verb == "get":
@@ -720,25 +756,33 @@ class KubeEmulator:
                     text = (obj["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, "")
                     return aiohttp.web.Response(text=text, content_type="text/plain")
                 return aiohttp.web.json_response(self._served(obj, route.group, route.version))
-            if verb == "create":
-                obj = self._create(route, info, body, dry_run)
-                return aiohttp.web.json_response(self._served(obj, route.group, route.version), status=201)
-            if verb == "update":
-                obj = self._replace(route, info, body, dry_run)
-                return aiohttp.web.json_response(self._served(obj, route.group, route.version))
-            if verb == "patch":
-                obj, created = self._patch(route, info, body, _header(request, "Content-Type"), query, dry_run)
-                return aiohttp.web.json_response(self._served(obj, route.group, route.version), status=201 if created else 200)
-            if verb == "delete":
-                obj = self._delete(route, info, dry_run)
-                return aiohttp.web.json_response(self._served(obj, route.group, route.version))
-            if verb == "deletecollection":
-                listed = self._list(route, info, {k: v for k, v in query.items() if k not in ("limit", "continue")})
-                for item in listed["items"]:
-                    sub_route = _Route(route.group, route.version, route.plural, item["metadata"].get("namespace"), item["metadata"]["name"], None)
-                    self._delete(sub_route, info, dry_run)
-                return aiohttp.web.json_response(listed)
         return await self._watch(request, route, info, query)
+
+    def _write(self, request: rendering.Request, route: _Route, info: kmock.ResourceInfo, verb: str, body: Any, query: dict[str, str], *,
+               dry_run: bool) -> aiohttp.web.StreamResponse:
+        """create, update, patch, delete, deletecollection (lock held); ``dry_run``: validate and answer, store nothing."""
+        status = 200
+        if verb == "create":
+            result = self._served(self._create(route, info, body, dry_run), route.group, route.version)
+            status = 201
+        elif verb == "update":
+            result = self._served(self._replace(route, info, body, dry_run), route.group, route.version)
+        elif verb == "patch":
+            obj, created = self._patch(route, info, body, _header(request, "Content-Type"), query, dry_run)
+            result = self._served(obj, route.group, route.version)
+            status = 201 if created else 200
+        elif verb == "delete":
+            result = self._served(self._delete(route, info, dry_run), route.group, route.version)
+        else:
+            result = self._list(route, info, {k: v for k, v in query.items() if k not in ("limit", "continue")})
+            for item in result["items"]:
+                sub_route = _Route(route.group, route.version, route.plural, item["metadata"].get("namespace"), item["metadata"]["name"], None)
+                self._delete(sub_route, info, dry_run)
+        headers: multidict.CIMultiDict[str] = multidict.CIMultiDict()
+        for text in dict.fromkeys(self._warnings):
+            # RFC 7234 warn-code 299, agent "-", quoted text: what client-go shows as "Warning: <text>"
+            headers.add("Warning", "299 - " + json.dumps(text))
+        return aiohttp.web.json_response(result, status=status, headers=headers)
 
     # ---------------------------------------------------------------------------------------
     # Verbs
@@ -818,10 +862,11 @@ class KubeEmulator:
         obj["kind"] = info.kind
         return obj
 
-    def _create(self, route: _Route, info: kmock.ResourceInfo, body: Any, dry_run: bool) -> dict[str, Any]:
+    def _create(self, route: _Route, info: kmock.ResourceInfo, body: Any, dry_run: bool, *, verb: str = "create") -> dict[str, Any]:
         obj = self._check_body(route, info, body)
         if route.sub:
             raise method_not_allowed()
+        required = self._decode(route, info, obj, verb, body)
         meta = obj["metadata"]
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = f"{meta['generateName']}{self._suffix()}"
@@ -835,7 +880,7 @@ class KubeEmulator:
                 raise ApiError(403, "Forbidden", f'{route.plural} "{meta.get("name", "")}" is forbidden: unable to create new content in '
                                                  f'namespace {namespace} because it is being terminated', {"name": meta.get("name", ""), "kind": route.plural})
         meta.pop("resourceVersion", None)
-        validate(info.kind or "", route.group, obj)
+        validate(info.kind or "", route.group, obj, extra=required)
         if self._get(route.group, route.plural, meta.get("namespace"), meta["name"]) is not None:
             raise already_exists(route.plural, route.group, meta["name"])
         return self._create_internal(obj, dry_run=dry_run, instant=False)
@@ -870,9 +915,11 @@ class KubeEmulator:
         current = self._get(route.group, route.plural, route.namespace, route.name or "")
         if current is None:
             raise not_found(route.plural, route.group, route.name or "")
-        return self._update(route, info, current, obj, dry_run)
+        return self._update(route, info, current, obj, dry_run, verb="update", sent=body)
 
-    def _update(self, route: _Route, info: kmock.ResourceInfo, current: dict[str, Any], obj: dict[str, Any], dry_run: bool) -> dict[str, Any]:
+    def _update(self, route: _Route, info: kmock.ResourceInfo, current: dict[str, Any], obj: dict[str, Any], dry_run: bool, *,
+                verb: str, sent: Any) -> dict[str, Any]:
+        required = self._decode(route, info, obj, verb, sent)
         meta = obj.setdefault("metadata", {})
         rv = meta.get("resourceVersion")
         if rv and rv != current["metadata"]["resourceVersion"]:
@@ -900,11 +947,14 @@ class KubeEmulator:
             if info.namespaced:
                 meta["namespace"] = current["metadata"]["namespace"]
             self._apply_defaults(route.group, kind, obj, current)
-            validate(kind, route.group, obj, current)
+            validate(kind, route.group, obj, current, extra=required)
             if "generation" in meta and _spec_part(obj) != _spec_part(current):
                 meta["generation"] = int(meta["generation"]) + 1
         obj["apiVersion"] = current["apiVersion"]
         obj["kind"] = current["kind"]
+        if _without_version(obj) == _without_version(current):
+            # A write that changes nothing stores nothing: same resourceVersion, no watch event.
+            return copy.deepcopy(current)
         if dry_run:
             obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
             return obj
@@ -920,6 +970,9 @@ class KubeEmulator:
     def _patch(self, route: _Route, info: kmock.ResourceInfo, body: Any, content_type: str, query: dict[str, str],
                dry_run: bool) -> tuple[dict[str, Any], bool]:
         content_type = content_type.split(";")[0].strip().lower()
+        if content_type not in self._patch_types(route):
+            # custom resources have no strategic merge patch (no Go struct with patch strategies)
+            raise unsupported_media_type(self._patch_types(route))
         current = self._get(route.group, route.plural, route.namespace, route.name or "")
         kind = info.kind or ""
         if content_type == "application/apply-patch+yaml":
@@ -933,8 +986,8 @@ class KubeEmulator:
                 if applied["metadata"].get("name") not in (None, route.name):
                     raise bad_request(f"the name of the object ({applied['metadata']['name']}) does not match the name on the URL ({route.name})")
                 applied["metadata"]["name"] = route.name
-                return self._create(create_route, info, applied, dry_run), True
-            patched = strategic_merge_patch(current, self._check_body(route, info, body), kind)
+                return self._create(create_route, info, applied, dry_run, verb="patch"), True
+            patched = strategic_merge_patch(current, self._check_body(route, info, body), kind, api_version=current["apiVersion"])
         else:
             if current is None:
                 raise not_found(route.plural, route.group, route.name or "")
@@ -947,16 +1000,9 @@ class KubeEmulator:
             elif content_type == "application/strategic-merge-patch+json":
                 if not isinstance(body, dict):
                     raise bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
-                if self._is_custom(route.group):
-                    raise ApiError(415, "UnsupportedMediaType",
-                                   f'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, '
-                                   f'application/merge-patch+json, application/apply-patch+yaml (strategic merge patch is not supported for '
-                                   f'custom resources; got "{content_type}")', {})
-                patched = strategic_merge_patch(current, body, kind)
+                patched = strategic_merge_patch(current, body, kind, api_version=current["apiVersion"])
             else:
-                raise ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: '
-                                                            f'application/json-patch+json, application/merge-patch+json, '
-                                                            f'application/apply-patch+yaml, application/strategic-merge-patch+json (got "{content_type}")', {})
+                raise unsupported_media_type(self._patch_types(route))
         if not isinstance(patched, dict):
             raise ApiError(422, "Invalid", "the patch did not produce an object", {})
         meta = patched.setdefault("metadata", {})
@@ -965,7 +1011,66 @@ class KubeEmulator:
         if info.namespaced and meta.get("namespace") != route.namespace:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
         assert current is not None
-        return self._update(route, info, current, patched, dry_run), False
+        return self._update(route, info, current, patched, dry_run, verb="patch", sent=body), False
+
+    def _patch_types(self, route: _Route) -> list[str]:
+        """The patch content types the apiserver accepts for a resource, in its order."""
+        if self._is_custom(route.group):
+            return ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
+        return ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"]
+
+    def _crd_schema(self, group: str, version: str, plural: str) -> dict[str, Any] | None:
+        crd = self._get("apiextensions.k8s.io", "customresourcedefinitions", None, f"{plural}.{group}")
+        for entry in ((crd or {}).get("spec") or {}).get("versions") or []:
+            if entry.get("name") == version:
+                return (entry.get("schema") or {}).get("openAPIV3Schema")
+        return None
+
+    def _decode(self, route: _Route, info: kmock.ResourceInfo, obj: dict[str, Any], verb: str, sent: Any) -> list[Cause]:
+        """What the apiserver's decoder does with a written object (in place), before validation.
+
+        Built-in kinds: a value of the wrong JSON type is a 400 on create and update (a 422 naming
+        ``patch`` on patch); unknown fields are dropped, and with ``fieldValidation=Strict`` a 400
+        ``strict decoding error`` (Warn, the default: a ``Warning`` header each; Ignore: silence).
+        Custom resources: unknown fields are pruned the same way, then the CRD's schema is checked
+        (422). Returns the required-field causes for validate().
+        """
+        kind = info.kind or ""
+        custom = self._is_custom(route.group)
+        if custom:
+            schema = self._crd_schema(route.group, route.version, route.plural)
+            if schema is None:
+                return []
+            found = kube_schema.validate_custom(schema, obj)
+            unknown, type_error, required, issues = found.unknown, None, [], found.issues
+        else:
+            decoded = kube_schema.decode_builtin(route.group, route.version, kind, obj)
+            if decoded is None:
+                return []
+            unknown, type_error, required, issues = decoded.unknown, decoded.type_error, decoded.required, []
+            if kind == "Secret" and route.group == "" and isinstance(obj.get("stringData"), dict):
+                # stringData is write-only: merged into data (base64) by the apiserver
+                if not isinstance(obj.get("data"), dict):
+                    obj["data"] = {}
+                data = obj["data"]
+                for key, value in obj.pop("stringData").items():
+                    data[key] = base64.b64encode(str(value).encode()).decode()
+        if type_error is not None:
+            if verb == "patch":
+                shown = json.dumps(json.dumps(sent, separators=(",", ":")))
+                raise ApiError(422, "Invalid", f' "" is invalid: patch: Invalid value: {shown}: {type_error}',
+                               {"causes": [{"reason": "FieldValueInvalid", "message": f"Invalid value: {shown}: {type_error}", "field": "patch"}]})
+            raise cannot_decode(kind, route.version, type_error)
+        if unknown:
+            if self._field_validation == "Strict":
+                detail = strict_decoding(unknown)
+                raise bad_request(detail) if verb == "patch" else cannot_decode(kind, route.version, detail)
+            if self._field_validation == "Warn":
+                self._warnings.extend(f'unknown field "{path}"' for path in unknown)
+        if issues:
+            name = (obj.get("metadata") or {}).get("name") or route.name or ""
+            raise invalid(kind, route.group, name, [Cause(i.reason, i.field, i.message) for i in issues])
+        return [cause_required(path) for path in required]
 
     def _delete(self, route: _Route, info: kmock.ResourceInfo, dry_run: bool) -> dict[str, Any]:
         obj = self._get(route.group, route.plural, route.namespace, route.name or "")
@@ -974,16 +1079,21 @@ class KubeEmulator:
         if route.plural == "namespaces" and route.group == "" and route.name in _PROTECTED_NAMESPACES:
             raise ApiError(403, "Forbidden", f'namespaces "{route.name}" is forbidden: this namespace may not be deleted',
                            {"name": route.name, "kind": "namespaces"})
-        if dry_run:
-            return copy.deepcopy(obj)
         if obj["metadata"].get("finalizers") and route.plural != "namespaces":
             if not obj["metadata"].get("deletionTimestamp"):
                 updated = copy.deepcopy(obj)
                 updated["metadata"]["deletionTimestamp"] = _now()
                 updated["metadata"]["deletionGracePeriodSeconds"] = 0
-                self._put(route.group, route.plural, updated, "MODIFIED")
+                if not dry_run:
+                    self._put(route.group, route.plural, updated, "MODIFIED")
                 return updated
             return copy.deepcopy(obj)
+        if dry_run:
+            gone = copy.deepcopy(obj)
+            if route.plural == "namespaces" and route.group == "":
+                gone["metadata"]["deletionTimestamp"] = _now()
+                gone.setdefault("status", {})["phase"] = "Terminating"
+            return gone
         self._remove(route.group, route.plural, obj)
         self._after_delete(route.group, route.plural, obj, api=True)
         gone = copy.deepcopy(obj)
@@ -1139,6 +1249,11 @@ class KubeEmulator:
                     obj.setdefault("status", {})["loadBalancer"] = {"ingress": ingress}
                     self._put(group, plural, obj, "MODIFIED")
             self._reconcile_endpoints(namespace)
+        elif group == "networking.k8s.io" and plural == "ingresses" and self.ingress_hook is not None:
+            ingress = self.ingress_hook(copy.deepcopy(obj))
+            if ingress is not None and ingress != ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+                obj.setdefault("status", {})["loadBalancer"] = {"ingress": ingress}
+                self._put(group, plural, obj, "MODIFIED")
         elif group == "apps" and plural == "deployments":
             if old is None or _spec_part(old) != _spec_part(obj):
                 self._reconcile_deployment(obj, instant)
@@ -1677,6 +1792,23 @@ class KubeEmulator:
         else:
             updated.pop("subsets", None)
         self._put("", "endpoints", updated, "MODIFIED")
+
+
+def _dry_run_values(request: rendering.Request, method: str, body: Any) -> list[str]:
+    """The ``dryRun`` values of a write: query parameters, or a DELETE's DeleteOptions body."""
+    try:
+        values = [str(v) for v in request.url.query.getall("dryRun", [])]
+    except AttributeError:
+        values = [str(request.params["dryRun"])] if "dryRun" in request.params else []
+    if not values and str(method).upper() == "DELETE" and isinstance(body, dict) and isinstance(body.get("dryRun"), list):
+        values = [str(v) for v in body["dryRun"]]
+    return values
+
+
+def _without_version(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object without metadata.resourceVersion, to tell a no-op write."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+    return {**obj, "metadata": meta}
 
 
 def _header(request: rendering.Request, name: str) -> str:

@@ -171,8 +171,12 @@ def _service(name: str, namespace: str, cluster_ip: str, ports: list[dict[str, A
 
 
 def default_objects(*, location: str = "westeurope", subscription_id: str = "00000000-0000-0000-0000-000000000000",
-                    node_resource_group: str = "MC_rg-lab_aks-lab_westeurope") -> list[dict[str, Any]]:
-    """The lab's default cluster: namespaces, 3 Ready nodes and the kube-system add-ons of AKS."""
+                    node_resource_group: str = "MC_rg-lab_aks-lab_westeurope", dataplane: str = "azure") -> list[dict[str, Any]]:
+    """The lab's default cluster: namespaces, 3 Ready nodes and the kube-system add-ons of AKS.
+
+    ``dataplane="cilium"`` (Azure CNI powered by Cilium): the ``cilium`` agent DaemonSet and the
+    ``cilium-operator`` Deployment replace kube-proxy, which such clusters do not run.
+    """
     objects: list[dict[str, Any]] = [_namespace(n) for n in ("default", "kube-system", "kube-public", "kube-node-lease")]
     objects += [_node(i, location=location, subscription_id=subscription_id, node_resource_group=node_resource_group) for i in range(NODE_COUNT)]
     objects.append(_service("kubernetes", "default", "10.0.0.1", [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}], None,
@@ -228,12 +232,15 @@ def default_objects(*, location: str = "westeurope", subscription_id: str = "000
     ))
     objects.append(_service("metrics-server", "kube-system", "10.0.84.23", [{"port": 443, "protocol": "TCP", "targetPort": "https"}],
                             metrics_labels, {**metrics_labels, "kubernetes.io/name": "Metrics-server"}))
-    objects.append(_workload(
-        "DaemonSet", "kube-proxy", {"component": "kube-proxy", "tier": "node"},
-        [_container("kube-proxy", f"mcr.microsoft.com/oss/kubernetes/kube-proxy:{KUBERNETES_VERSION}", command=["kube-proxy", "--conntrack-max-per-core=0",
-                    "--metrics-bind-address=0.0.0.0:10249"], securityContext={"privileged": True})],
-        host_network=True,
-    ))
+    if dataplane == "cilium":
+        objects += _cilium_objects()
+    else:
+        objects.append(_workload(
+            "DaemonSet", "kube-proxy", {"component": "kube-proxy", "tier": "node"},
+            [_container("kube-proxy", f"mcr.microsoft.com/oss/kubernetes/kube-proxy:{KUBERNETES_VERSION}", command=["kube-proxy", "--conntrack-max-per-core=0",
+                        "--metrics-bind-address=0.0.0.0:10249"], securityContext={"privileged": True})],
+            host_network=True,
+        ))
     objects.append(_workload(
         "DaemonSet", "azure-cns", {"k8s-app": "azure-cns"},
         [_container("cns-container", "mcr.microsoft.com/containernetworking/azure-cns:v1.6.25", [("api", 10090, "TCP"), ("metrics", 10092, "TCP")],
@@ -250,3 +257,28 @@ def default_objects(*, location: str = "westeurope", subscription_id: str = "000
     for account in ("coredns", "metrics-server", "azure-cns"):
         objects.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account, "namespace": "kube-system"}})
     return objects
+
+
+CILIUM_IMAGE = "mcr.microsoft.com/containernetworking/cilium/cilium:v1.17.7-250909"
+
+
+def _cilium_objects() -> list[dict[str, Any]]:
+    """What AKS installs for Azure CNI powered by Cilium: the agent on every node and its operator."""
+    agent = _workload(
+        "DaemonSet", "cilium", {"k8s-app": "cilium"},
+        [_container("cilium-agent", CILIUM_IMAGE, [("health", 9879, "TCP")], command=["cilium-agent"], args=["--config-dir=/tmp/cilium/config-map"],
+                    securityContext={"privileged": True},
+                    readinessProbe={"httpGet": {"host": "127.0.0.1", "path": "/healthz", "port": 9879, "scheme": "HTTP"}})],
+        host_network=True, service_account="cilium",
+    )
+    operator = _workload(
+        "Deployment", "cilium-operator", {"io.cilium/app": "operator", "name": "cilium-operator"},
+        [_container("cilium-operator", "mcr.microsoft.com/containernetworking/operator-generic:v1.17.7-250909", command=["cilium-operator-generic"],
+                    args=["--config-dir=/tmp/cilium/config-map"])],
+        replicas=2, host_network=True, service_account="cilium-operator",
+    )
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cilium-config", "namespace": "kube-system"},
+              "data": {"kube-proxy-replacement": "true", "routing-mode": "native", "enable-policy": "default", "ipam": "delegated-plugin"}}
+    accounts = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": "kube-system"}}
+                for name in ("cilium", "cilium-operator")]
+    return [agent, operator, config, *accounts]

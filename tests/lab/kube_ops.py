@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from tests.lab import kube_schema
+
 # --------------------------------------------------------------------------------------------
 # Errors: the apiserver's Status objects
 
@@ -126,6 +128,10 @@ def cause_duplicate(field: str, value: Any) -> Cause:
     return Cause("FieldValueDuplicate", field, f"Duplicate value: {_go_repr(value)}")
 
 
+def cause_forbidden(field: str, detail: str) -> Cause:
+    return Cause("FieldValueForbidden", field, f"Forbidden: {detail}")
+
+
 def _go_repr(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)
@@ -133,17 +139,50 @@ def _go_repr(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
     return str(value)
 
 
 def invalid(kind: str, group: str, name: str, causes: list[Cause]) -> ApiError:
     qualified_kind = f"{kind}.{group}" if group else kind
-    text = causes[0].text() if len(causes) == 1 else "[" + ", ".join(c.text() for c in causes) + "]"
-    details: dict[str, Any] = {"name": name, "kind": kind}
+    texts = list(dict.fromkeys(c.text() for c in causes))  # the aggregate drops repeated messages
+    text = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    details: dict[str, Any] = {"name": name, "kind": kind} if name else {"kind": kind}
     if group:
         details["group"] = group
     details["causes"] = [{"reason": c.reason, "message": c.message, "field": c.field} for c in causes]
     return ApiError(422, "Invalid", f'{qualified_kind} "{name}" is invalid: {text}', details)
+
+
+# The options object each verb's query parameters decode into (for 422s about dryRun, fieldValidation).
+OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions", "delete": "DeleteOptions",
+                "deletecollection": "DeleteOptions"}
+FIELD_VALIDATION = ("Ignore", "Strict", "Warn")
+
+
+def check_write_options(verb: str, dry_run: list[str], field_validation: str | None) -> None:
+    """422 Invalid for a dryRun other than All or an unknown fieldValidation, as the apiserver validates its options."""
+    causes = []
+    if any(value != "All" for value in dry_run):
+        causes.append(Cause("FieldValueNotSupported", "dryRun", f'Unsupported value: {json.dumps(dry_run)}: supported values: "All"'))
+    if field_validation is not None and verb != "delete" and verb != "deletecollection" and field_validation not in ("", *FIELD_VALIDATION):
+        causes.append(cause_unsupported("fieldValidation", field_validation, ["", *FIELD_VALIDATION]))
+    if causes:
+        raise invalid(OPTIONS_KIND[verb], "meta.k8s.io", "", causes)
+
+
+def cannot_decode(kind: str, version: str, detail: str) -> ApiError:
+    """400 BadRequest of the decoder (a value of the wrong type, unknown fields with fieldValidation=Strict)."""
+    return bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {detail}')
+
+
+def strict_decoding(unknown: list[str]) -> str:
+    return "strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown)
+
+
+def unsupported_media_type(accepted: list[str]) -> ApiError:
+    return ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: " + ", ".join(accepted))
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,17 +449,34 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def strategic_merge_patch(target: Any, patch: Any, kind: str, path: tuple[str, ...] = ()) -> Any:
-    """Strategic merge patch: a merge patch whose object lists merge by their patch merge key.
+def strategic_merge_patch(target: Any, patch: Any, kind: str, path: tuple[str, ...] = (), *, api_version: str | None = None) -> Any:
+    """Strategic merge patch: a merge patch whose lists follow the kind's patch strategies.
 
-    Supports ``$patch: delete`` / ``$patch: replace`` in maps and list items, ignores
-    ``$setElementOrder/...`` and ``$retainKeys`` directives, replaces primitive lists.
+    The strategies come from the OpenAPI schema of the built-in kind (``x-kubernetes-patch-strategy``
+    and ``x-kubernetes-patch-merge-key``: containers and volumes merge by name, container ports by
+    containerPort, Service ports by port, volumeMounts by mountPath, finalizers as a set; lists
+    without a strategy, such as every NetworkPolicy list and tolerations, are replaced whole).
+    Kinds without a schema fall back to the table of merge keys above. Directives: ``$patch:
+    delete|replace|merge`` in maps and list items, ``$retainKeys``, ``$setElementOrder/<list>``
+    and ``$deleteFromPrimitiveList/<list>``.
     """
+    if api_version is not None:
+        group, _, version = api_version.rpartition("/")
+        schema = kube_schema.root_schema(group, version, kind)
+    else:
+        schema = kube_schema.kind_schema(kind)
+    for key in path:
+        schema = kube_schema.child_schema(schema, key)
+    return _smp_map(target, patch, kind, path, schema, schema is not None)
+
+
+def _smp_map(target: Any, patch: Any, kind: str, path: tuple[str, ...], schema: dict[str, Any] | None, typed: bool) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
-    if patch.get("$patch") == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
-    if patch.get("$patch") == "delete":
+    directive = patch.get("$patch")
+    if directive == "replace":
+        return _strip_directives({k: v for k, v in patch.items() if k != "$patch"})
+    if directive == "delete":
         return None
     result = copy.deepcopy(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
@@ -429,35 +485,58 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str, path: tuple[str, .
         if value is None:
             result.pop(key, None)
             continue
+        field_schema = kube_schema.child_schema(schema, key) if typed else None
         if isinstance(value, list):
-            merge_key = _merge_key(key, kind, path, value + list(result.get(key) or []))
-            if merge_key and isinstance(result.get(key), list):
-                result[key] = _merge_list(result[key], value, merge_key, kind, (*path, key))
-            else:
-                result[key] = [_strip_directives(v) for v in value if not (isinstance(v, dict) and v.get("$patch") == "delete")]
+            result[key] = _smp_list(result.get(key), value, kind, (*path, key), field_schema, typed)
             continue
-        merged = strategic_merge_patch(result.get(key), value, kind, (*path, key))
+        merged = _smp_map(result.get(key), value, kind, (*path, key), field_schema, typed)
         if merged is None:
             result.pop(key, None)
         else:
             result[key] = merged
+    for key, value in patch.items():
+        if key.startswith("$deleteFromPrimitiveList/") and isinstance(result.get(key.split("/", 1)[1]), list):
+            field = key.split("/", 1)[1]
+            result[field] = [item for item in result[field] if item not in (value or [])]
+    for key, value in patch.items():
+        if key.startswith("$setElementOrder/") and isinstance(result.get(key.split("/", 1)[1]), list):
+            field = key.split("/", 1)[1]
+            result[field] = _set_element_order(result[field], value or [], kube_schema.child_schema(schema, field) if typed else None, kind, (*path, field))
+    retain = patch.get("$retainKeys")
+    if isinstance(retain, list):
+        result = {k: v for k, v in result.items() if k in retain}
     return result
 
 
-def _strip_directives(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_directives(v) for k, v in value.items() if not k.startswith("$")}
-    if isinstance(value, list):
-        return [_strip_directives(v) for v in value]
-    return copy.deepcopy(value)
+def _list_strategy(current: Any, patch: list[Any], kind: str, path: tuple[str, ...], schema: dict[str, Any] | None,
+                   typed: bool) -> tuple[bool, str | None]:
+    """(merge?, merge key) of a list field."""
+    if typed:
+        strategies, key = kube_schema.patch_strategy(schema)
+        return "merge" in strategies, key
+    key = _merge_key(path[-1], kind, path[:-1], patch + list(current or []))
+    return key is not None, key
 
 
-def _merge_list(current: list[Any], patch: list[Any], key: str, kind: str, path: tuple[str, ...]) -> list[Any]:
+def _smp_list(current: Any, patch: list[Any], kind: str, path: tuple[str, ...], schema: dict[str, Any] | None, typed: bool) -> list[Any]:
+    if any(isinstance(item, dict) and item.get("$patch") == "replace" and len(item) == 1 for item in patch):
+        return [_strip_directives(item) for item in patch if not (isinstance(item, dict) and item.get("$patch") == "replace")]
+    merge, key = _list_strategy(current, patch, kind, path, schema, typed)
+    if not merge or not isinstance(current, list):
+        return [_strip_directives(item) for item in patch if not (isinstance(item, dict) and item.get("$patch") == "delete")]
+    if key is None:  # a set of primitives (metadata.finalizers): union, in order
+        result = copy.deepcopy(current)
+        result += [item for item in patch if item not in result]
+        return result
+    item_schema = kube_schema.item_schema(schema) if typed else None
     result = copy.deepcopy(current)
     for item in patch:
-        if not isinstance(item, dict) or key not in item:
-            result.append(_strip_directives(item))
+        if not isinstance(item, dict):
+            result.append(copy.deepcopy(item))
             continue
+        if key not in item:
+            shown = " ".join(f"{k}:{_go_repr(v).strip(chr(34))}" for k, v in sorted(item.items()))
+            raise ApiError(500, "InternalError", f"Internal error occurred: map: map[{shown}] does not contain declared merge key: {key}", {})
         index = next((i for i, c in enumerate(result) if isinstance(c, dict) and c.get(key) == item[key]), None)
         if item.get("$patch") == "delete":
             if index is not None:
@@ -466,8 +545,27 @@ def _merge_list(current: list[Any], patch: list[Any], key: str, kind: str, path:
         if index is None:
             result.append(_strip_directives(item))
         else:
-            result[index] = strategic_merge_patch(result[index], item, kind, path)
+            result[index] = _smp_map(result[index], item, kind, path, item_schema, typed)
     return result
+
+
+def _set_element_order(items: list[Any], order: list[Any], schema: dict[str, Any] | None, kind: str, path: tuple[str, ...]) -> list[Any]:
+    key = kube_schema.patch_strategy(schema)[1] if schema is not None else _merge_key(path[-1], kind, path[:-1], items)
+
+    def identity(item: Any) -> Any:
+        return item.get(key) if key and isinstance(item, dict) else item
+
+    wanted = [identity(entry) for entry in order]
+    listed = sorted((i for i in items if identity(i) in wanted), key=lambda i: wanted.index(identity(i)))
+    return listed + [i for i in items if identity(i) not in wanted]
+
+
+def _strip_directives(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_directives(v) for k, v in value.items() if not k.startswith("$")}
+    if isinstance(value, list):
+        return [_strip_directives(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def _pointer(path: str) -> list[str]:
@@ -562,156 +660,486 @@ def _apply_op(doc: Any, kind: str, path: str, value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# Validation (the part of the apiserver's rules for the kinds the collection writes)
+# Validation: the apiserver's Go validation (pkg/apis/*/validation) for the kinds the collection
+# writes, with its field paths and messages. Structure and JSON types are the decoder's job
+# (kube_schema.decode_builtin, run first); these are the rules a schema cannot say.
 
-_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and "
-    "end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with "
-    "an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
-_DNS1035_MSG = (
-    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and "
-    "end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
-)
+_QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_QUALIFIED_NAME = re.compile(f"^{_QUALIFIED_NAME_FMT}$")
+_LABEL_VALUE = re.compile(f"^({_QUALIFIED_NAME_FMT})?$")
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
+_PORT_NAME_LETTER = re.compile(r"[a-z]")
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
+_CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+_IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
 
-def validate_name(kind: str, name: str) -> list[Cause]:
+def _regex_error(message: str, fmt: str, *examples: str) -> str:
+    """validation.RegexError: the message, examples and the regex, as the apiserver words it."""
+    if not examples:
+        return f"{message} (regex used for validation is '{fmt}')"
+    shown = " or ".join(f"'{e}', " for e in examples)
+    return f"{message} (e.g. {shown}regex used for validation is '{fmt}')"
+
+
+_SUBDOMAIN_MSG = _regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and "
+                              "end with an alphanumeric character", "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", "example.com")
+_LABEL_MSG = _regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an "
+                          "alphanumeric character", "[a-z0-9]([-a-z0-9]*[a-z0-9])?", "my-name", "123-abc")
+_DNS1035_MSG = _regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and "
+                            "end with an alphanumeric character", "[a-z]([-a-z0-9]*[a-z0-9])?", "my-name", "abc-123")
+_QUALIFIED_MSG = _regex_error("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                              _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
+_LABEL_VALUE_MSG = _regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and "
+                                "end with an alphanumeric character", f"({_QUALIFIED_NAME_FMT})?", "MyValue", "my_value", "12345")
+_CONFIG_KEY_MSG = _regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", "[-._a-zA-Z0-9]+",
+                               "key.name", "KEY_NAME", "key-name")
+
+
+def _max_len(limit: int) -> str:
+    return f"must be no more than {limit} characters"
+
+
+def is_dns1123_subdomain(value: str) -> list[str]:
+    errors = [_max_len(253)] if len(value) > 253 else []
+    if not _DNS_SUBDOMAIN.match(value):
+        errors.append(_SUBDOMAIN_MSG)
+    return errors
+
+
+def is_dns1123_label(value: str) -> list[str]:
+    errors = [_max_len(63)] if len(value) > 63 else []
+    if not _DNS_LABEL.match(value):
+        errors.append("must not contain dots" if _DNS_SUBDOMAIN.match(value) else _LABEL_MSG)
+    return errors
+
+
+def is_dns1035_label(value: str) -> list[str]:
+    errors = [_max_len(63)] if len(value) > 63 else []
+    if not _DNS_1035.match(value):
+        errors.append(_DNS1035_MSG)
+    return errors
+
+
+def is_qualified_name(value: str) -> list[str]:
+    """validation.IsQualifiedName: label keys, annotation keys, finalizers."""
+    errors: list[str] = []
+    parts = value.split("/")
+    if len(parts) > 2:
+        return ["a qualified name " + _QUALIFIED_MSG + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    name = parts[-1]
+    if len(parts) == 2:
+        if not parts[0]:
+            errors.append("prefix part must be non-empty")
+        else:
+            errors += ["prefix part " + msg for msg in is_dns1123_subdomain(parts[0])]
     if not name:
-        return [cause_required("metadata.name", "name or generateName is required")]
-    if kind == "Namespace":
-        ok, msg, limit = _DNS_LABEL.match(name), _LABEL_MSG, 63
-    elif kind == "Service":
-        ok, msg, limit = _DNS_1035.match(name), _DNS1035_MSG, 63
-    else:
-        ok, msg, limit = _DNS_SUBDOMAIN.match(name), _SUBDOMAIN_MSG, 253
-    if len(name) > limit:
-        return [cause_invalid("metadata.name", name, f"must be no more than {limit} characters")]
-    if not ok:
-        return [cause_invalid("metadata.name", name, msg)]
-    return []
+        errors.append("name part must be non-empty")
+    elif len(name) > 63:
+        errors.append("name part " + _max_len(63))
+    if not _QUALIFIED_NAME.match(name):
+        errors.append("name part " + _QUALIFIED_MSG)
+    return errors
 
 
-def _validate_ports_protocol(ports: Any, field: str, causes: list[Cause]) -> None:
-    for index, port in enumerate(ports or []):
-        if not isinstance(port, dict):
-            continue
-        protocol = port.get("protocol", "TCP")
-        if protocol not in PROTOCOLS:
-            causes.append(cause_unsupported(f"{field}[{index}].protocol", protocol, PROTOCOLS))
+def is_valid_label_value(value: str) -> list[str]:
+    errors = [_max_len(63)] if len(value) > 63 else []
+    if not _LABEL_VALUE.match(value):
+        errors.append(_LABEL_VALUE_MSG)
+    return errors
 
 
-def _validate_pod_spec(spec: Any, field: str, causes: list[Cause]) -> None:
-    if not isinstance(spec, dict):
-        causes.append(cause_required(f"{field}.containers"))
-        return
-    containers = spec.get("containers") or []
-    if not containers:
-        causes.append(cause_required(f"{field}.containers"))
-    seen: set[str] = set()
-    for index, container in enumerate(containers):
-        cfield = f"{field}.containers[{index}]"
-        name = container.get("name") or ""
-        if not name:
-            causes.append(cause_required(f"{cfield}.name"))
-        elif not _DNS_LABEL.match(name):
-            causes.append(cause_invalid(f"{cfield}.name", name, _LABEL_MSG))
-        elif name in seen:
-            causes.append(cause_duplicate(f"{cfield}.name", name))
-        seen.add(name)
-        if not container.get("image"):
-            causes.append(cause_required(f"{cfield}.image"))
-        _validate_ports_protocol(container.get("ports"), f"{cfield}.ports", causes)
-        for pindex, port in enumerate(container.get("ports") or []):
-            number = port.get("containerPort")
-            if not isinstance(number, int) or not 0 < number < 65536:
-                causes.append(cause_invalid(f"{cfield}.ports[{pindex}].containerPort", number, "must be between 1 and 65535, inclusive"))
+def is_valid_port_num(value: Any) -> list[str]:
+    return [] if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536 else ["must be between 1 and 65535, inclusive"]
+
+
+def is_valid_port_name(value: str) -> list[str]:
+    """validation.IsValidPortName: an IANA_SVC_NAME (named ports, Service targetPort names)."""
+    errors = [_max_len(15)] if len(value) > 15 else []
+    if not _PORT_NAME_CHARS.match(value):
+        errors.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not _PORT_NAME_LETTER.search(value):
+        errors.append("must contain at least one letter (a-z)")
+    if "--" in value:
+        errors.append("must not contain consecutive hyphens")
+    if value and (value[0] == "-" or value[-1] == "-"):
+        errors.append("must not begin or end with a hyphen")
+    return errors
+
+
+def is_config_map_key(value: str) -> list[str]:
+    errors = [_max_len(253)] if len(value) > 253 else []
+    if not _CONFIG_KEY.match(value):
+        errors.append(_CONFIG_KEY_MSG)
+    if value == ".":
+        errors.append("must not be '.'")
+    elif value == "..":
+        errors.append("must not be '..'")
+    elif value.startswith(".."):
+        errors.append("must not start with '..'")
+    return errors
+
+
+def _each(causes: list[Cause], field: str, value: Any, messages: list[str]) -> None:
+    causes.extend(cause_invalid(field, value, msg) for msg in messages)
 
 
 def _valid_cidr(value: Any) -> bool:
     try:
-        ipaddress.ip_network(str(value), strict=False)
+        ipaddress.ip_network(str(value).strip(), strict=False)
     except ValueError:
         return False
     return "/" in str(value)
 
 
+def _valid_ip(value: Any) -> bool:
+    try:
+        ipaddress.ip_address(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def validate_name(kind: str, name: str) -> list[Cause]:
+    """metadata.name: a DNS-1123 label for Namespaces, a DNS-1035 label for Services, a DNS-1123 subdomain otherwise."""
+    if not name:
+        return [cause_required("metadata.name", "name or generateName is required")]
+    check = is_dns1123_label if kind == "Namespace" else is_dns1035_label if kind == "Service" else is_dns1123_subdomain
+    causes: list[Cause] = []
+    _each(causes, "metadata.name", name, check(name))
+    return causes
+
+
+def _validate_metadata(kind: str, meta: dict[str, Any], causes: list[Cause]) -> None:
+    causes.extend(validate_name(kind, meta.get("name") or ""))
+    labels = meta.get("labels") or {}
+    _validate_labels(labels, "metadata.labels", causes)
+    for key in meta.get("annotations") or {}:
+        _each(causes, "metadata.annotations", key, is_qualified_name(key.lower()))
+    for index, finalizer in enumerate(meta.get("finalizers") or []):
+        if isinstance(finalizer, str):
+            _each(causes, f"metadata.finalizers[{index}]", finalizer, is_qualified_name(finalizer))
+
+
+def _validate_labels(labels: Any, field: str, causes: list[Cause]) -> None:
+    for key, value in (labels or {}).items():
+        _each(causes, field, key, is_qualified_name(key))
+        if isinstance(value, str):
+            _each(causes, field, value, is_valid_label_value(value))
+
+
+def _validate_label_selector(selector: Any, field: str, causes: list[Cause]) -> None:
+    if not isinstance(selector, dict):
+        return
+    _validate_labels(selector.get("matchLabels"), f"{field}.matchLabels", causes)
+    for index, expr in enumerate(selector.get("matchExpressions") or []):
+        efield = f"{field}.matchExpressions[{index}]"
+        operator, values = expr.get("operator") or "", expr.get("values") or []
+        if operator in ("In", "NotIn"):
+            if not values:
+                causes.append(cause_required(f"{efield}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif operator in ("Exists", "DoesNotExist"):
+            if values:
+                causes.append(cause_forbidden(f"{efield}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        else:
+            causes.append(cause_invalid(f"{efield}.operator", operator, "not a valid selector operator"))
+        _each(causes, f"{efield}.key", expr.get("key") or "", is_qualified_name(expr.get("key") or ""))
+        for vindex, value in enumerate(values):
+            _each(causes, f"{efield}.values[{vindex}]", value, is_valid_label_value(value))
+
+
+def _validate_pod_spec(spec: Any, field: str, causes: list[Cause], *, template: bool = False) -> None:
+    if not isinstance(spec, dict):
+        causes.append(cause_required(f"{field}.containers"))
+        return
+    volumes: set[str] = set()
+    for index, volume in enumerate(spec.get("volumes") or []):
+        vfield = f"{field}.volumes[{index}]"
+        name = volume.get("name") or ""
+        if not name:
+            causes.append(cause_required(f"{vfield}.name"))
+        elif name in volumes:
+            causes.append(cause_duplicate(f"{vfield}.name", name))
+        else:
+            _each(causes, f"{vfield}.name", name, is_dns1123_label(name))
+        volumes.add(name)
+    containers = spec.get("containers") or []
+    if not containers:
+        causes.append(cause_required(f"{field}.containers"))
+    seen: set[str] = set()
+    for key in ("initContainers", "containers"):
+        for index, container in enumerate(spec.get(key) or []):
+            _validate_container(container, f"{field}.{key}[{index}]", seen, volumes, causes)
+    if template and spec.get("restartPolicy", "Always") != "Always":
+        causes.append(cause_unsupported(f"{field}.restartPolicy", spec.get("restartPolicy"), ["Always"]))
+
+
+def _validate_container(container: dict[str, Any], cfield: str, seen: set[str], volumes: set[str], causes: list[Cause]) -> None:
+    name = container.get("name") or ""
+    if not name:
+        causes.append(cause_required(f"{cfield}.name"))
+    elif name in seen:
+        causes.append(cause_duplicate(f"{cfield}.name", name))
+    else:
+        _each(causes, f"{cfield}.name", name, is_dns1123_label(name))
+    seen.add(name)
+    if not container.get("image"):
+        causes.append(cause_required(f"{cfield}.image"))
+    port_names: set[str] = set()
+    for pindex, port in enumerate(container.get("ports") or []):
+        pfield = f"{cfield}.ports[{pindex}]"
+        pname = port.get("name") or ""
+        if pname:
+            messages = is_valid_port_name(pname)
+            if messages:
+                _each(causes, f"{pfield}.name", pname, messages)
+            elif pname in port_names:
+                causes.append(cause_duplicate(f"{pfield}.name", pname))
+            port_names.add(pname)
+        number = port.get("containerPort")
+        if not number:
+            causes.append(cause_required(f"{pfield}.containerPort"))
+        else:
+            _each(causes, f"{pfield}.containerPort", number, is_valid_port_num(number))
+        if port.get("hostPort"):
+            _each(causes, f"{pfield}.hostPort", port["hostPort"], is_valid_port_num(port["hostPort"]))
+        protocol = port.get("protocol", "TCP")
+        if protocol not in PROTOCOLS:
+            causes.append(cause_unsupported(f"{pfield}.protocol", protocol, PROTOCOLS))
+    for eindex, env in enumerate(container.get("env") or []):
+        if not env.get("name"):
+            causes.append(cause_required(f"{cfield}.env[{eindex}].name"))
+    for mindex, mount in enumerate(container.get("volumeMounts") or []):
+        mfield = f"{cfield}.volumeMounts[{mindex}]"
+        if not mount.get("name"):
+            causes.append(cause_required(f"{mfield}.name"))
+        elif mount["name"] not in volumes:
+            causes.append(Cause("FieldValueNotFound", f"{mfield}.name", f"Not found: {_go_repr(mount['name'])}"))
+        if not mount.get("mountPath"):
+            causes.append(cause_required(f"{mfield}.mountPath"))
+
+
+def _validate_netpol_port(port: dict[str, Any], pfield: str, causes: list[Cause]) -> None:
+    protocol = port.get("protocol", "TCP")
+    if protocol not in ("TCP", "UDP", "SCTP"):
+        causes.append(cause_unsupported(f"{pfield}.protocol", protocol, ["TCP", "UDP", "SCTP"]))
+    number, end = port.get("port"), port.get("endPort")
+    if number is None:
+        if end is not None:
+            causes.append(cause_invalid(f"{pfield}.endPort", end, "may not be specified when `port` is not specified"))
+    elif isinstance(number, int):
+        _each(causes, f"{pfield}.port", number, is_valid_port_num(number))
+        if end is not None:
+            if end < number:
+                # the apiserver names `port`'s value here, not endPort's
+                causes.append(cause_invalid(f"{pfield}.endPort", number, "must be greater than or equal to `port`"))
+            _each(causes, f"{pfield}.endPort", end, is_valid_port_num(end))
+    else:
+        if end is not None:
+            causes.append(cause_invalid(f"{pfield}.endPort", end, "may not be specified when `port` is non-numeric"))
+        _each(causes, f"{pfield}.port", number, is_valid_port_name(str(number)))
+
+
+def _validate_netpol_peer(peer: dict[str, Any], field: str, causes: list[Cause]) -> None:
+    peers = 0
+    for key in ("podSelector", "namespaceSelector"):
+        if peer.get(key) is not None:
+            peers += 1
+            _validate_label_selector(peer[key], f"{field}.{key}", causes)
+    block = peer.get("ipBlock")
+    if block is not None:
+        peers += 1
+        bfield = f"{field}.ipBlock"
+        cidr = block.get("cidr") or ""
+        if not cidr:
+            causes.append(cause_required(f"{bfield}.cidr"))
+        elif not _valid_cidr(cidr):
+            causes.append(cause_invalid(f"{bfield}.cidr", cidr, _CIDR_MSG))
+        else:
+            outer = ipaddress.ip_network(cidr, strict=False)
+            for eindex, exc in enumerate(block.get("except") or []):
+                efield = f"{bfield}.except[{eindex}]"
+                if not _valid_cidr(exc):
+                    causes.append(cause_invalid(efield, exc, _CIDR_MSG))
+                    continue
+                inner = ipaddress.ip_network(exc, strict=False)
+                if inner.version != outer.version or inner.network_address not in outer or outer.prefixlen >= inner.prefixlen:
+                    causes.append(cause_invalid(efield, exc, "must be a strict subset of `cidr`"))
+    if peers == 0:
+        causes.append(cause_required(field, "must specify a peer"))
+    elif peers > 1 and block is not None:
+        causes.append(cause_forbidden(field, "may not specify both ipBlock and another peer"))
+
+
 def _validate_netpol(spec: dict[str, Any], causes: list[Cause]) -> None:
-    for index, ptype in enumerate(spec.get("policyTypes") or []):
-        if ptype not in ("Ingress", "Egress"):
-            causes.append(cause_unsupported(f"spec.policyTypes[{index}]", ptype, ["Egress", "Ingress"]))
+    _validate_label_selector(spec.get("podSelector"), "spec.podSelector", causes)
     for direction, peers_key in (("ingress", "from"), ("egress", "to")):
         for rindex, rule in enumerate(spec.get(direction) or []):
             rfield = f"spec.{direction}[{rindex}]"
-            _validate_ports_protocol(rule.get("ports"), f"{rfield}.ports", causes)
             for pindex, port in enumerate(rule.get("ports") or []):
-                number, end = port.get("port"), port.get("endPort")
-                if isinstance(number, int) and not 0 < number < 65536:
-                    causes.append(cause_invalid(f"{rfield}.ports[{pindex}].port", number, "must be between 1 and 65535, inclusive"))
-                if end is not None and (not isinstance(number, int) or end < number):
-                    causes.append(cause_invalid(f"{rfield}.ports[{pindex}].endPort", end, "must be greater than or equal to `port`"))
+                _validate_netpol_port(port, f"{rfield}.ports[{pindex}]", causes)
             for peer_index, peer in enumerate(rule.get(peers_key) or []):
-                block = peer.get("ipBlock")
-                if block is None:
-                    continue
-                bfield = f"{rfield}.{peers_key}[{peer_index}].ipBlock"
-                cidr = block.get("cidr")
-                if not cidr:
-                    causes.append(cause_required(f"{bfield}.cidr"))
-                elif not _valid_cidr(cidr):
-                    causes.append(cause_invalid(f"{bfield}.cidr", cidr, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"))
-                for eindex, exc in enumerate(block.get("except") or []):
-                    if not _valid_cidr(exc):
-                        causes.append(cause_invalid(f"{bfield}.except[{eindex}]", exc, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"))
-                    elif cidr and _valid_cidr(cidr):
-                        inner, outer = ipaddress.ip_network(exc, strict=False), ipaddress.ip_network(cidr, strict=False)
-                        if inner.version != outer.version or not inner.subnet_of(outer):  # type: ignore[arg-type]
-                            causes.append(cause_invalid(f"{bfield}.except[{eindex}]", exc, "must be a strict subset of `cidr`"))
+                _validate_netpol_peer(peer, f"{rfield}.{peers_key}[{peer_index}]", causes)
+    types = spec.get("policyTypes") or []
+    if len(types) > 2:
+        causes.append(cause_invalid("spec.policyTypes", types, "may not specify more than two policyTypes"))
+        return
+    for index, ptype in enumerate(types):
+        if ptype not in ("Ingress", "Egress"):
+            causes.append(cause_unsupported(f"spec.policyTypes[{index}]", ptype, ["Ingress", "Egress"]))
 
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
+NODE_PORT_RANGE = (30000, 32767)
 
 
-def _validate_service(spec: dict[str, Any], causes: list[Cause]) -> None:
+def _validate_service(spec: dict[str, Any], old: dict[str, Any] | None, causes: list[Cause]) -> None:
     stype = spec.get("type", "ClusterIP")
     if stype not in SERVICE_TYPES:
         causes.append(cause_unsupported("spec.type", stype, SERVICE_TYPES))
+    if stype == "ExternalName":
+        name = spec.get("externalName") or ""
+        if not name:
+            causes.append(cause_required("spec.externalName"))
+        else:
+            _each(causes, "spec.externalName", name, is_dns1123_subdomain(name.rstrip(".")))
     ports = spec.get("ports") or []
-    if not ports and stype != "ExternalName":
+    if not ports and stype != "ExternalName" and spec.get("clusterIP") != "None":
         causes.append(cause_required("spec.ports"))
-    _validate_ports_protocol(ports, "spec.ports", causes)
     names: set[str] = set()
     for index, port in enumerate(ports):
-        number = port.get("port")
-        if not isinstance(number, int) or not 0 < number < 65536:
-            causes.append(cause_invalid(f"spec.ports[{index}].port", number, "must be between 1 and 65535, inclusive"))
-        name = port.get("name")
+        pfield = f"spec.ports[{index}]"
+        name = port.get("name") or ""
         if len(ports) > 1 and not name:
-            causes.append(cause_required(f"spec.ports[{index}].name"))
-        elif name and name in names:
-            causes.append(cause_duplicate(f"spec.ports[{index}].name", name))
-        if name:
+            causes.append(cause_required(f"{pfield}.name"))
+        elif name:
+            _each(causes, f"{pfield}.name", name, is_dns1123_label(name))
+            if name in names:
+                causes.append(cause_duplicate(f"{pfield}.name", name))
             names.add(name)
+        number = port.get("port") or 0
+        _each(causes, f"{pfield}.port", number, is_valid_port_num(number))
+        protocol = port.get("protocol", "TCP")
+        if protocol not in PROTOCOLS:
+            causes.append(cause_unsupported(f"{pfield}.protocol", protocol, PROTOCOLS))
         target = port.get("targetPort")
-        if isinstance(target, int) and not 0 < target < 65536:
-            causes.append(cause_invalid(f"spec.ports[{index}].targetPort", target, "must be between 1 and 65535, inclusive"))
+        if isinstance(target, str):
+            _each(causes, f"{pfield}.targetPort", target, is_valid_port_name(target))
+        elif target is not None:
+            _each(causes, f"{pfield}.targetPort", target, is_valid_port_num(target))
+        node_port = port.get("nodePort")
+        if node_port:
+            if stype in ("ClusterIP", "ExternalName"):
+                causes.append(cause_forbidden(f"{pfield}.nodePort", f"may not be used when `type` is '{stype}'"))
+            elif not NODE_PORT_RANGE[0] <= node_port <= NODE_PORT_RANGE[1]:
+                causes.append(cause_invalid(f"{pfield}.nodePort", node_port, "provided port is not in the valid range. The range of valid ports is "
+                                                                              f"{NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"))
+    seen_ports: set[tuple[Any, Any]] = set()
+    for index, port in enumerate(ports):
+        key = (port.get("protocol", "TCP"), port.get("port") or 0)
+        if key in seen_ports:
+            causes.append(Cause("FieldValueDuplicate", f"spec.ports[{index}]",
+                                f'Duplicate value: core.ServicePort{{Name:"", Protocol:"{key[0]}", AppProtocol:(*string)(nil), Port:{key[1]}, '
+                                'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}'))
+        seen_ports.add(key)
+    affinity = spec.get("sessionAffinity")
+    if affinity is not None and affinity not in ("ClientIP", "None"):
+        causes.append(cause_unsupported("spec.sessionAffinity", affinity, ["ClientIP", "None"]))
+    policy = spec.get("externalTrafficPolicy")
+    if policy:
+        if stype not in ("NodePort", "LoadBalancer"):
+            causes.append(cause_invalid("spec.externalTrafficPolicy", policy, "may only be set when `type` is 'NodePort' or 'LoadBalancer'"))
+        elif policy not in ("Cluster", "Local"):
+            causes.append(cause_unsupported("spec.externalTrafficPolicy", policy, ["Cluster", "Local"]))
+    ranges = spec.get("loadBalancerSourceRanges") or []
+    if ranges and stype != "LoadBalancer":
+        causes.append(cause_forbidden("spec.loadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'"))
+    for index, value in enumerate(ranges):
+        if not _valid_cidr(value):
+            causes.append(cause_invalid(f"spec.loadBalancerSourceRanges[{index}]", value, _CIDR_MSG))
+    cluster_ip = spec.get("clusterIP")
+    if cluster_ip and cluster_ip != "None" and not _valid_ip(cluster_ip):
+        causes.append(cause_invalid("spec.clusterIPs[0]", cluster_ip, _IP_MSG))
+    if old is not None:
+        old_ip = (old.get("spec") or {}).get("clusterIP")
+        if cluster_ip and old_ip and cluster_ip != old_ip and stype != "ExternalName":
+            causes.append(cause_invalid("spec.clusterIPs[0]", spec.get("clusterIPs") or [cluster_ip], "may not change once set"))
+
+
+_INGRESS_PATH_TYPES = ["Exact", "ImplementationSpecific", "Prefix"]
+
+
+def _validate_ingress_backend(backend: Any, bfield: str, causes: list[Cause]) -> None:
+    if not isinstance(backend, dict):
+        return
+    service, resource = backend.get("service"), backend.get("resource")
+    if service is not None and resource is not None:
+        causes.append(cause_invalid(bfield, "", "cannot set both resource and service backends"))
+    elif service is not None:
+        name = service.get("name") or ""
+        if not name:
+            causes.append(cause_required(f"{bfield}.service.name"))
+        else:
+            _each(causes, f"{bfield}.service.name", name, is_dns1035_label(name))
+        port = service.get("port") or {}
+        port_name, number = port.get("name") or "", port.get("number") or 0
+        if port_name and number:
+            causes.append(cause_invalid(bfield, "", "cannot set both port name & port number"))
+        elif port_name:
+            _each(causes, f"{bfield}.service.port.name", port_name, is_valid_port_name(port_name))
+        elif number:
+            _each(causes, f"{bfield}.service.port.number", number, is_valid_port_num(number))
+        else:
+            causes.append(cause_required(bfield, "port name or number is required"))
+    elif resource is None:
+        causes.append(cause_invalid(bfield, "", "resource or service backend is required"))
 
 
 def _validate_ingress(spec: dict[str, Any], causes: list[Cause]) -> None:
-    for rindex, rule in enumerate(spec.get("rules") or []):
-        for pindex, path in enumerate((rule.get("http") or {}).get("paths") or []):
-            pfield = f"spec.rules[{rindex}].http.paths[{pindex}]"
-            ptype = path.get("pathType")
+    rules = spec.get("rules") or []
+    if not rules and spec.get("defaultBackend") is None:
+        causes.append(cause_invalid("spec", rules, "either `defaultBackend` or `rules` must be specified"))
+    if spec.get("defaultBackend") is not None:
+        _validate_ingress_backend(spec["defaultBackend"], "spec.defaultBackend", causes)
+    class_name = spec.get("ingressClassName")
+    if class_name:
+        _each(causes, "spec.ingressClassName", class_name, is_dns1123_subdomain(class_name))
+    for rindex, rule in enumerate(rules):
+        rfield = f"spec.rules[{rindex}]"
+        host = rule.get("host") or ""
+        if host:
+            if _valid_ip(host):
+                causes.append(cause_invalid(f"{rfield}.host", host, "must be a DNS name, not an IP address"))
+            else:
+                _each(causes, f"{rfield}.host", host, is_dns1123_subdomain(host[2:] if host.startswith("*.") else host))
+        http = rule.get("http")
+        if http is None:
+            continue
+        paths = http.get("paths") or []
+        if not paths:
+            causes.append(cause_required(f"{rfield}.http.paths"))
+        for pindex, path in enumerate(paths):
+            pfield = f"{rfield}.http.paths[{pindex}]"
+            ptype, value = path.get("pathType"), path.get("path") or ""
             if not ptype:
                 causes.append(cause_required(f"{pfield}.pathType", "pathType must be specified"))
-            elif ptype not in ("Exact", "ImplementationSpecific", "Prefix"):
-                causes.append(cause_unsupported(f"{pfield}.pathType", ptype, ["Exact", "ImplementationSpecific", "Prefix"]))
-            if ptype in ("Exact", "Prefix") and not str(path.get("path", "")).startswith("/"):
-                causes.append(cause_invalid(f"{pfield}.path", path.get("path", ""), "must be an absolute path"))
+            elif ptype in ("Exact", "Prefix"):
+                if not value.startswith("/"):
+                    causes.append(cause_invalid(f"{pfield}.path", value, "must be an absolute path"))
+                for sequence in ("//", "/./", "/../", "%2f", "%2F"):
+                    if sequence in value:
+                        causes.append(cause_invalid(f"{pfield}.path", value, f"must not contain '{sequence}'"))
+                for suffix in ("/..", "/."):
+                    if value.endswith(suffix):
+                        causes.append(cause_invalid(f"{pfield}.path", value, f"cannot end with '{suffix}'"))
+            elif ptype == "ImplementationSpecific":
+                if value and not value.startswith("/"):
+                    causes.append(cause_invalid(f"{pfield}.path", value, "must be an absolute path"))
+            else:
+                causes.append(cause_unsupported(f"{pfield}.pathType", ptype, _INGRESS_PATH_TYPES))
+            if ptype:
+                _validate_ingress_backend(path.get("backend"), f"{pfield}.backend", causes)
 
 
 def _validate_workload(kind: str, obj: dict[str, Any], old: dict[str, Any] | None, causes: list[Cause]) -> None:
@@ -719,48 +1147,68 @@ def _validate_workload(kind: str, obj: dict[str, Any], old: dict[str, Any] | Non
     selector = spec.get("selector")
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
-    if not selector:
+    if selector is None:
         causes.append(cause_required("spec.selector"))
-    elif not selector_object_matches(selector, labels):
-        causes.append(cause_invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"))
+    else:
+        _validate_label_selector(selector, "spec.selector", causes)
+        if not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            causes.append(cause_invalid("spec.selector", selector, f"empty selector is invalid for {kind.lower()}"))
+        elif not selector_object_matches(selector, labels):
+            causes.append(cause_invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"))
     if old is not None and selector and (old.get("spec") or {}).get("selector") != selector:
         causes.append(cause_invalid("spec.selector", selector, "field is immutable"))
+    _validate_labels(labels, "spec.template.metadata.labels", causes)
     replicas = spec.get("replicas")
     if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
         causes.append(cause_invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
-    _validate_pod_spec(template.get("spec"), "spec.template.spec", causes)
+    _validate_pod_spec(template.get("spec"), "spec.template.spec", causes, template=True)
 
 
-def validate(kind: str, group: str, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
-    """Raise a 422 Invalid ApiError when ``obj`` breaks the apiserver's rules checked here."""
+def _validate_data_keys(obj: dict[str, Any], causes: list[Cause]) -> None:
+    data, binary = obj.get("data") or {}, obj.get("binaryData") or {}
+    for field, values in (("data", data), ("binaryData", binary)):
+        for key in values:
+            _each(causes, f"{field}[{key}]", key, is_config_map_key(key))
+    for key in binary:
+        if key in data:
+            causes.append(cause_invalid(f"data[{key}]", key, "duplicate of key present in binaryData"))
+
+
+def validate(kind: str, group: str, obj: dict[str, Any], old: dict[str, Any] | None = None, extra: list[Cause] | None = None) -> None:
+    """Raise a 422 Invalid ApiError when ``obj`` breaks the apiserver's rules checked here.
+
+    ``extra``: causes found before (required fields the decoder saw missing); a cause for a
+    field these rules already name is not repeated.
+    """
     metadata = obj.get("metadata") or {}
     name = metadata.get("name") or ""
-    causes = validate_name(kind, name)
-    for key, value in (metadata.get("labels") or {}).items():
-        prefix, _, label_name = key.rpartition("/")
-        if not _LABEL_NAME.match(label_name) or len(label_name) > 63 or (prefix and not _DNS_SUBDOMAIN.match(prefix)):
-            causes.append(cause_invalid("metadata.labels", key, "name part must consist of alphanumeric characters, '-', '_' or '.'"))
-        elif not isinstance(value, str) or (value and (len(value) > 63 or not _LABEL_NAME.match(value))):
-            causes.append(cause_invalid("metadata.labels", value, "a valid label must be an empty string or consist of alphanumeric characters"))
+    causes: list[Cause] = []
+    _validate_metadata(kind, metadata, causes)
     spec = obj.get("spec") or {}
     if kind == "NetworkPolicy" and group == "networking.k8s.io":
         _validate_netpol(spec, causes)
     elif kind == "Service" and group == "":
-        _validate_service(spec, causes)
-        if old is not None:
-            old_ip = (old.get("spec") or {}).get("clusterIP")
-            new_ip = spec.get("clusterIP")
-            if new_ip and old_ip and new_ip != old_ip:
-                causes.append(cause_invalid("spec.clusterIP", new_ip, "field is immutable"))
+        _validate_service(spec, old, causes)
     elif kind == "Pod" and group == "":
         _validate_pod_spec(spec, "spec", causes)
     elif kind in ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet") and group == "apps":
         _validate_workload(kind, obj, old, causes)
     elif kind == "Ingress" and group == "networking.k8s.io":
         _validate_ingress(spec, causes)
+    elif kind == "IngressClass" and group == "networking.k8s.io":
+        if not spec.get("controller"):
+            causes.append(cause_required("spec.controller"))
     elif kind == "ConfigMap" and group == "":
-        for key, value in (obj.get("data") or {}).items():
-            if not isinstance(value, str):
-                causes.append(cause_invalid(f"data[{key}]", value, "must be a string"))
+        _validate_data_keys(obj, causes)
+    elif kind == "Secret" and group == "":
+        _validate_data_keys(obj, causes)
+        if obj.get("type") == "kubernetes.io/tls":
+            for key in ("tls.crt", "tls.key"):
+                if key not in (obj.get("data") or {}):
+                    causes.append(cause_required(f"data[{key}]"))
+    named = {c.field for c in causes}
+    for cause in extra or []:
+        if cause.field not in named:
+            causes.append(cause)
     if causes:
         raise invalid(kind, group, name, causes)

@@ -35,9 +35,12 @@ def kubeconfig_text(name: str, server: str, ca_pem: str, token: str, user: str =
 class Lab:
     """Start with ``start()``, stop with ``stop()``; ``env`` holds the variables for the modules."""
 
-    def __init__(self, directory: str, scenario: str | None = None):
+    def __init__(self, directory: str, scenario: str | None = None, cluster: bool = True):
         self.directory = os.path.abspath(directory)
         self.scenario = scenario
+        # False: Azure holds lab-rg and lab-vnet only, and the Kubernetes API serves an empty cluster until
+        # a managed cluster named lab-aks is created in lab-rg (then its nodes and add-ons appear).
+        self.cluster = cluster
         self.arm = None
         self.kube = None
         self.env: dict[str, str] = {}
@@ -51,11 +54,11 @@ class Lab:
         with open(certs["ca"], encoding="utf-8") as handle:
             ca_pem = handle.read()
         token = secrets.token_urlsafe(24)
-        self.kube = KubeEmulator(token=token)
+        self.kube = KubeEmulator(token=token) if self.cluster else KubeEmulator(token=token, defaults=list)
         kube_url = self.kube.start(certs["cert"], certs["key"])
         if self.scenario:
             self.load_scenario(self.scenario)
-        self.arm = ArmSimulator(kube_url=kube_url, kube_ca_pem=ca_pem, kube_token=token)
+        self.arm = ArmSimulator(kube_url=kube_url, kube_ca_pem=ca_pem, kube_token=token, with_cluster=self.cluster)
         arm_url = self.arm.start(certs["cert"], certs["key"])
         from .lab_controllers import wire
 

@@ -127,6 +127,7 @@ class AzureCloudProvider:
         self._remove_frontends(node_rg, fe_name, keep_lb=lb_name)
         self._detach_other_pips(frontend_id, (fe_props.get("publicIPAddress") or {}).get("id"))
         self._write_frontend(lb, fe_name, fe_props, service, annotations)
+        self._write_security_rules(node_rg, fe_name, None if internal else address, spec)
         owner = f"{lb['id']}/frontendIPConfigurations/{fe_name}".lower()
         for owners in self.arm._ipconfigs.values():
             owners.pop(owner, None)
@@ -251,7 +252,35 @@ class AzureCloudProvider:
                 if (res.get("tags") or {}).get("k8s-azure-service"):
                     del self.arm._resources[key]  # the cloud provider deletes the addresses it created
 
+    def _cluster_nsgs(self, node_rg: str) -> list[dict[str, Any]]:
+        prefix = f"/subscriptions/{self.arm.subscription_id}/resourcegroups/{node_rg}/providers/{net.NETWORK}/networksecuritygroups/".lower()
+        return [res for key, res in self.arm._resources.items() if key.startswith(prefix) and key.count("/") == prefix.count("/")]
+
+    def _write_security_rules(self, node_rg: str, fe_name: str, address: Optional[str], spec: dict[str, Any]) -> None:
+        """cloud-provider-azure's reconcileSecurityGroup: a public Service's ports are allowed from its source ranges
+        (``Internet`` by default) to its frontend address, in the cluster's NSG, from priority 500 up; internal
+        Services rely on the default AllowVnetInBound rule here."""
+        for nsg in self._cluster_nsgs(node_rg):
+            rules = [r for r in nsg["properties"]["securityRules"] if not r["name"].startswith(fe_name + "-")]
+            if address:
+                sources = list(spec.get("loadBalancerSourceRanges") or []) or ["Internet"]
+                used = {r["properties"].get("priority") for r in rules}
+                for port in spec.get("ports") or []:
+                    protocol = str(port.get("protocol") or "TCP").upper()
+                    priority = next(p for p in range(500, 4097) if p not in used)
+                    used.add(priority)
+                    source = {"sourceAddressPrefix": sources[0]} if len(sources) == 1 else {"sourceAddressPrefixes": sources}
+                    rules.append(net.security_rule(
+                        nsg["id"], "securityRules", f"{fe_name}-{protocol}-{port['port']}-{'Internet' if sources == ['Internet'] else 'sourceRanges'}",
+                        protocol=protocol.capitalize(), sourcePortRange="*", destinationPortRange=str(port["port"]), destinationAddressPrefix=address,
+                        access="Allow", priority=priority, direction="Inbound", **source))
+            if rules != nsg["properties"]["securityRules"]:
+                nsg["properties"]["securityRules"] = rules
+                nsg["etag"] = new_etag()
+
     def _remove_frontends(self, node_rg: str, fe_name: str, keep_lb: Optional[str]) -> None:
+        if keep_lb is None:
+            self._write_security_rules(node_rg, fe_name, None, {})
         for lb_name in (PUBLIC_LB, INTERNAL_LB):
             if lb_name == keep_lb:
                 continue
@@ -381,11 +410,44 @@ class AddonManager:
             routing.pop("identity", None)
         if cluster["id"].lower() != self.cluster_key:
             return  # only the lab cluster has a Kubernetes emulator
-        if str((props.get("networkProfile") or {}).get("networkDataplane", "")).lower() == "cilium":
+        dataplane = str((props.get("networkProfile") or {}).get("networkDataplane", "") or "azure").lower()
+        location = cluster["location"]
+        self.kube._schedule(lambda: self._bootstrap(location, node_rg, dataplane))
+        if dataplane == "cilium":
             # Azure CNI powered by Cilium installs the cilium.io CRDs; other clusters do not serve them.
             self.kube._schedule(self.kube.register_cilium_crds)
         enabled_routing = bool(routing.get("enabled"))
         self.kube._schedule(lambda: self._reconcile(agic_state, enabled_routing))
+
+    def _bootstrap(self, location: str, node_rg: str, dataplane: str) -> None:
+        """A cluster created in a lab started without one: its nodes and kube-system add-ons appear (kube lock held)."""
+        if self.kube._items("", "nodes"):
+            return
+        from .kube_defaults import default_objects
+
+        for obj in default_objects(location=location, subscription_id=self.arm.subscription_id, node_resource_group=node_rg, dataplane=dataplane):
+            self.kube._create_internal(obj, instant=True)
+
+    def ingress_status(self, ingress: dict[str, Any]) -> Optional[list[dict[str, Any]]]:
+        """Kubernetes hook (kube lock held): the address the managed NGINX publishes on an Ingress of its class
+        (its LoadBalancer Service's, like ``--publish-service``), or None when no such controller serves it."""
+        spec = ingress.get("spec") or {}
+        annotations = (ingress.get("metadata") or {}).get("annotations") or {}
+        if (spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class")) != APP_ROUTING_CLASS:
+            return None
+        if self.kube._get("apps", "deployments", APP_ROUTING_NAMESPACE, APP_ROUTING_DEPLOYMENT) is None:
+            return None
+        service = self.kube._get("", "services", APP_ROUTING_NAMESPACE, APP_ROUTING_DEPLOYMENT)
+        published = (((service or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress")
+        return copy.deepcopy(published) if published else None
+
+    def _publish_ingresses(self) -> None:
+        for ingress in self.kube._items("networking.k8s.io", "ingresses"):
+            address = self.ingress_status(ingress)
+            if address is not None and address != ((ingress.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+                updated = copy.deepcopy(ingress)
+                updated.setdefault("status", {})["loadBalancer"] = {"ingress": address}
+                self.kube._put("networking.k8s.io", "ingresses", updated, "MODIFIED")
 
     def _identity(self, node_rg: str, name: str) -> dict[str, str]:
         rid = f"/subscriptions/{self.arm.subscription_id}/resourcegroups/{node_rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
@@ -431,6 +493,7 @@ class AddonManager:
                                       "labels": {"app.kubernetes.io/managed-by": "aks-app-routing-operator"}},
                          "spec": {"type": "LoadBalancer", "selector": {"app": "nginx"}, "externalTrafficPolicy": "Local",
                                   "ports": [{"name": "http", "port": 80, "targetPort": 80}, {"name": "https", "port": 443, "targetPort": 443}]}})
+            self._publish_ingresses()
         else:
             self._delete("", "services", APP_ROUTING_NAMESPACE, APP_ROUTING_DEPLOYMENT)
             self._delete("apps", "deployments", APP_ROUTING_NAMESPACE, APP_ROUTING_DEPLOYMENT)
@@ -471,5 +534,6 @@ def wire(arm: Any, kube: Any, resource_group: str, cluster: str) -> tuple[AzureC
     addons = AddonManager(arm, kube, resource_group, cluster)
     kube.lb_hook = provider.ensure
     kube.lb_delete_hook = provider.release
+    kube.ingress_hook = addons.ingress_status
     arm.cluster_hooks.append(addons.cluster_changed)
     return provider, addons

@@ -46,7 +46,7 @@ def _backend(where, item):
         if not 1 <= number <= 65535:
             errors.append(f"{where}.port: {port!r} must be a port number from 1 to 65535.")
         backend_port["number"] = number
-    elif isinstance(port, str) and len(port) <= 15 and IANA_SVC_NAME.match(port):
+    elif isinstance(port, str) and len(port) <= 15 and IANA_SVC_NAME.match(port) and "--" not in port:
         backend_port["name"] = port
     else:
         errors.append(f"{where}.port: {port!r} must be the Service port number or its name (lowercase letters, digits and '-').")
@@ -90,6 +90,11 @@ def build_ingress(params):
                 errors.append(f"{pwhere}.path_type: {path_type!r} must be one of {', '.join(PATH_TYPES)}.")
             if path_type in ("Prefix", "Exact") and (not isinstance(path, str) or not path.startswith("/")):
                 errors.append(f"{pwhere}.path: {path!r} must be an absolute path starting with '/' for path_type {path_type}.")
+            elif path_type in ("Prefix", "Exact"):
+                # the API refuses these in Prefix and Exact paths (networking validation's invalid sequences and suffixes)
+                bad = [s for s in ("//", "/./", "/../", "%2f", "%2F") if s in path] + [s for s in ("/..", "/.") if path.endswith(s)]
+                if bad:
+                    errors.append(f"{pwhere}.path: {path!r} must not contain or end with {', '.join(repr(s) for s in bad)}.")
             backend, backend_errors = _backend(pwhere, item)
             errors.extend(backend_errors)
             paths.append({"path": path, "pathType": path_type, "backend": backend})

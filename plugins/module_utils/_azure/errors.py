@@ -69,6 +69,7 @@ def describe(exc, action: str) -> AzureApiError:
     code = getattr(error, "code", None)
     message = getattr(error, "message", None)
     target = getattr(error, "target", None)
+    details = [(getattr(d, "code", None), getattr(d, "message", None)) for d in getattr(error, "details", None) or []]
     if not code:
         response = getattr(exc, "response", None)
         try:
@@ -78,6 +79,7 @@ def describe(exc, action: str) -> AzureApiError:
         err = (body or {}).get("error") if isinstance(body, dict) else None
         if isinstance(err, dict):
             code, message, target = err.get("code"), err.get("message"), err.get("target")
+            details = [(d.get("code"), d.get("message")) for d in err.get("details") or [] if isinstance(d, dict)]
     if not message:
         message = (getattr(exc, "message", None) or str(exc) or name).splitlines()[0]
     request_id = _request_id(exc)
@@ -87,6 +89,10 @@ def describe(exc, action: str) -> AzureApiError:
     if target:
         parts[0] += f" (target {target})"
     text = f"{parts[0]} while trying to {action}: {message.rstrip('.')}."
+    # a generic message ("Cannot parse the request.") names the property only in its details
+    extra = [f"{d_code}: {d_message.rstrip('.')}" if d_code else d_message.rstrip(".") for d_code, d_message in details if d_message]
+    if extra:
+        text += " Details: " + "; ".join(extra) + "."
     fix = FIXES.get(code or "")
     if fix:
         text += f" Fix: {fix}"

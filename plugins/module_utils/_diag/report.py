@@ -116,7 +116,7 @@ def reachability_svg(namespace, data, limit=MATRIX_LIMIT):
     width = label_w + cell * len(nodes) + 10 + label_w // 2
     height = top + cell * len(nodes) + 10
     parts = [
-        f'<svg role="img" aria-label="{_e("reachability in namespace " + str(namespace))}" width="{width}" height="{height}" '
+        f'<svg class="policy-picture" role="img" aria-label="{_e("reachability in namespace " + str(namespace))}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="11">'
     ]
     for i, name in enumerate(nodes):
@@ -147,7 +147,7 @@ def render_html(diagnostics, reachability=None):
         '<html lang="en"><head><meta charset="utf-8"><title>AKS network diagnostics</title>',
         f"<style>{_CSS}</style></head><body>",
         "<h1>AKS network diagnostics</h1>",
-        '<div class="summary">',
+        '<div class="summary" id="summary">',
         f'<span class="s-error">{_e(summary.get("errors", 0))} error(s)</span>',
         f'<span class="s-warning">{_e(summary.get("warnings", 0))} warning(s)</span>',
         f'<span class="s-info">{_e(summary.get("infos", 0))} info(s)</span>',

@@ -178,10 +178,10 @@ def _port(entry, option, kind, errors):
         if not 1 <= port <= 65535:
             errors.append(f"{option}: port {port} is out of range; use 1-65535")
             return None
-    elif not (isinstance(port, str) and len(port) <= 15 and DNS1123_LABEL.match(port) and re.search("[a-z]", port)):
+    elif not (isinstance(port, str) and len(port) <= 15 and DNS1123_LABEL.match(port) and re.search("[a-z]", port) and "--" not in port):
         errors.append(
             f"{option}: port {port!r} is neither a number 1-65535 nor a valid port name (IANA service name: up to 15 "
-            "lowercase letters, digits and '-', at least one letter)"
+            "lowercase letters, digits and '-', at least one letter, no '--')"
         )
         return None
     out = {"port": str(port) if cilium else port, "protocol": protocol}

@@ -472,9 +472,10 @@ def test_request_log_and_lab_routes(core, emu, certs):
     core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns")
     core.create_namespaced_config_map("default", {"metadata": {"name": "logged"}})
     log = _lab(emu, certs, "GET", "/_lab/requests")
-    assert {"method": "GET", "path": "/api/v1/namespaces/kube-system/pods", "query": {"labelSelector": "k8s-app=kube-dns"}, "body": None} in log
+    assert {"method": "GET", "path": "/api/v1/namespaces/kube-system/pods", "query": {"labelSelector": "k8s-app=kube-dns"}, "body": None,
+            "dry_run": False} in log
     post = next(e for e in log if e["method"] == "POST")
-    assert post["path"] == "/api/v1/namespaces/default/configmaps" and post["body"]["metadata"]["name"] == "logged"
+    assert post["path"] == "/api/v1/namespaces/default/configmaps" and post["body"]["metadata"]["name"] == "logged" and post["dry_run"] is False
     assert emu.requests == log
     loaded = _lab(emu, certs, "POST", "/_lab/objects", {"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "from-scenario", "namespace": "scenario"}, "data": {"k": "v"}}]})

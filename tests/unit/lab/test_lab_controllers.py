@@ -113,3 +113,81 @@ def test_addons_create_and_remove_their_controllers(lab):
     assert kube.get_object("deployments", "ingress-appgw-deployment", "kube-system", group="apps") is None
     assert kube.get_object("deployments", "nginx", "app-routing-system", group="apps") is None
     assert [p for p in kube.objects("pods", "kube-system") if p["metadata"]["labels"].get("app") == "ingress-appgw"] == []
+
+
+def nsg_rules(arm):
+    nsg = next(r for k, r in arm._resources.items() if "/networksecuritygroups/" in k and k.count("/") == 8)
+    return arm.get_resource(nsg["id"])["properties"]["securityRules"]
+
+
+def test_public_service_opens_the_cluster_nsg_and_its_removal_closes_it(lab):
+    arm, kube = lab
+    svc = service(kube, "web", ports=[{"port": 80, "targetPort": 8080}, {"name": "tls", "port": 443, "targetPort": 8443}])
+    address = svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+    fe = "a" + svc["metadata"]["uid"].replace("-", "")
+    rules = {r["name"]: r["properties"] for r in nsg_rules(arm)}
+    assert set(rules) == {f"{fe}-TCP-80-Internet", f"{fe}-TCP-443-Internet"}
+    http = rules[f"{fe}-TCP-80-Internet"]
+    assert (http["access"], http["direction"], http["sourceAddressPrefix"], http["destinationAddressPrefix"], http["destinationPortRange"]) == \
+        ("Allow", "Inbound", "Internet", address, "80")
+    assert sorted(r["priority"] for r in rules.values()) == [500, 501]
+    ranged = service(kube, "partners", loadBalancerSourceRanges=["203.0.113.0/24", "198.51.100.7/32"])
+    partner_rule = next(r["properties"] for r in nsg_rules(arm) if r["name"].startswith("a" + ranged["metadata"]["uid"].replace("-", "")))
+    assert partner_rule["sourceAddressPrefixes"] == ["203.0.113.0/24", "198.51.100.7/32"] and partner_rule["priority"] == 502
+    service(kube, "private", {INTERNAL: "true"})
+    assert len(nsg_rules(arm)) == 3  # internal Services rely on AllowVnetInBound
+    with kube._lock:
+        obj = kube._get("", "services", "default", "web")
+        kube._remove("", "services", obj)
+        kube._after_delete("", "services", obj, api=True)
+    assert [r["name"] for r in nsg_rules(arm) if r["name"].startswith(fe)] == []
+
+
+def ingress(kube, name, klass):
+    body = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"ingressClassName": klass, "rules": [{"http": {"paths": [
+                {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}
+    with kube._lock:
+        kube._create_internal(body, instant=True)
+
+
+def test_application_routing_publishes_its_address_on_the_ingresses_of_its_class(lab):
+    arm, kube = lab
+    ingress(kube, "early", "webapprouting.kubernetes.azure.com")
+    assert not (kube.get_object("ingresses", "early", "default", group="networking.k8s.io").get("status") or {}).get("loadBalancer")
+    body = arm.cluster(RG, CLUSTER)
+    props = body["properties"]
+    props["ingressProfile"] = {"webAppRouting": {"enabled": True}}
+    arm.add_cluster(RG, CLUSTER, {"location": body["location"], "properties": props})
+    nginx_ip = kube.get_object("services", "nginx", "app-routing-system")["status"]["loadBalancer"]["ingress"]
+    ingress(kube, "late", "webapprouting.kubernetes.azure.com")
+    ingress(kube, "other", "nginx")
+    status = {name: ((kube.get_object("ingresses", name, "default", group="networking.k8s.io").get("status") or {}).get("loadBalancer") or {})
+              for name in ("early", "late", "other")}
+    assert status["early"]["ingress"] == nginx_ip and status["late"]["ingress"] == nginx_ip
+    assert status["other"].get("ingress") is None  # no controller serves class nginx
+
+
+def test_a_lab_without_a_cluster_gets_the_nodes_and_add_ons_of_the_created_clusters_dataplane():
+    kube = KubeEmulator(token="t", ready_delay=0, defaults=list)
+    arm = ArmSimulator(kube_url="https://127.0.0.1:1", kube_ca_pem="", kube_token="t", with_cluster=False)
+    wire(arm, kube, RG, CLUSTER)
+    assert arm.cluster(RG, CLUSTER) is None and arm.resource_group(RG) is not None
+    assert kube.objects("nodes") == [] and kube.objects("pods") == []
+    subnet = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/lab-vnet/subnets/aks-nodes"
+    body = {"location": "westeurope", "identity": {"type": "SystemAssigned"}, "properties": {
+        "dnsPrefix": CLUSTER, "agentPoolProfiles": [{"name": "system", "count": 3, "vmSize": "Standard_D4s_v5", "mode": "System", "osType": "Linux",
+                                                     "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet}],
+        "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay", "networkDataplane": "cilium", "networkPolicy": "cilium",
+                           "podCidr": "10.244.0.0/16", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10"}}}
+    arm.add_cluster(RG, CLUSTER, body)
+    assert len(kube.objects("nodes")) == 3
+    daemonsets = {d["metadata"]["name"] for d in kube.objects("daemonsets", "kube-system", group="apps")}
+    assert "cilium" in daemonsets and "kube-proxy" not in daemonsets
+    agents = [p for p in kube.objects("pods", "kube-system") if p["metadata"]["labels"].get("k8s-app") == "cilium"]
+    assert len(agents) == 3
+    assert {c["metadata"]["name"] for c in kube.objects("customresourcedefinitions", group="apiextensions.k8s.io")} >= {
+        "ciliumnetworkpolicies.cilium.io", "ciliumclusterwidenetworkpolicies.cilium.io"}
+    pods = sorted(p["metadata"]["name"] for p in kube.objects("pods", "kube-system"))
+    arm.add_cluster(RG, CLUSTER, body)  # an update does not bootstrap twice
+    assert len(kube.objects("nodes")) == 3 and sorted(p["metadata"]["name"] for p in kube.objects("pods", "kube-system")) == pods

@@ -51,3 +51,11 @@ def test_token_errors_point_at_the_credentials():
     mapped = describe(ClientAuthenticationError("ManagedIdentityCredential authentication unavailable"), "read clusters")
     assert mapped.code == "CredentialUnavailable"
     assert "auth_source" in str(mapped)
+
+
+def test_the_details_that_name_the_property_are_kept():
+    body = {"error": {"code": "InvalidRequestFormat", "message": "Cannot parse the request.", "details": [
+        {"code": "InvalidJson", "message": "Error converting value \"Dynamic2\" to type 'IpAllocationMethod'. Path 'properties.publicIPAllocationMethod'."}]}}
+    text = str(describe(HttpResponseError(response=_Response(400, body)), "create public IP p"))
+    assert "Cannot parse the request" in text
+    assert "InvalidJson: Error converting value \"Dynamic2\"" in text and "properties.publicIPAllocationMethod" in text
