@@ -126,10 +126,16 @@ class AksnetModule:
         self.warnings.append(text)
         self.module.warn(text)
 
+    def _api_server_warnings(self):
+        for text in getattr(self._kube, "api_warnings", None) or []:
+            self.module.warn(f"Kubernetes API server: {text}")
+
     def exit(self, **result):
+        self._api_server_warnings()
         self.module.exit_json(**result)
 
     def fail(self, msg, **result):
+        self._api_server_warnings()
         self.module.fail_json(msg=msg, **result)
 
     def run(self, func, action):

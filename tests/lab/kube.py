@@ -390,6 +390,8 @@ class KubeEmulator:
                     del self._handler.resources[kmock.resource(group, version, plural)]
             self._crds.clear()
             self.dataplane = {}  # LabDataPlane facts for pod exec (tests/lab/kube_exec.py)
+            # overlay pod addresses: node N's pods get <prefix>N.4, .5, ... (a created cluster sets its podCidr's prefix)
+            self.pod_cidr_prefix = kube_defaults.POD_CIDR_PREFIX
             self._rng = random.Random(self._seed)
             for obj in self._defaults():
                 self._create_internal(obj, instant=True)
@@ -1377,7 +1379,7 @@ class KubeEmulator:
         index = names.index(node["metadata"]["name"]) if node["metadata"]["name"] in names else 0
         used = {(p.get("status") or {}).get("podIP") for p in self._items("", "pods")}
         for host in range(4, 255):
-            candidate = f"{kube_defaults.POD_CIDR_PREFIX}{index}.{host}"
+            candidate = f"{self.pod_cidr_prefix}{index}.{host}"
             if candidate not in used:
                 return candidate
         raise ApiError(500, "InternalError", f"no free pod IP left on node {node['metadata']['name']}", {})

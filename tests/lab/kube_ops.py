@@ -133,15 +133,8 @@ def cause_forbidden(field: str, detail: str) -> Cause:
 
 
 def _go_repr(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
+    """A value as the apiserver quotes it in a message (Go's %q / %v)."""
+    return kube_schema.go_value(value)
 
 
 def invalid(kind: str, group: str, name: str, causes: list[Cause]) -> ApiError:

@@ -479,7 +479,8 @@ class CustomResult:
         self.issues: list[CrdIssue] = []
 
 
-def _go_value(value: Any) -> str:
+def go_value(value: Any) -> str:
+    """A value as the apiserver quotes it in a message (Go's %q / %v)."""
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, bool):
@@ -637,26 +638,26 @@ def _validate_scalar(schema: dict[str, Any], value: Any, label: str, result: Cus
     enum = schema.get("enum")
     if enum is not None and value not in enum:
         listed = ", ".join(json.dumps(v) if not isinstance(v, str) else f'"{v}"' for v in enum)
-        result.issues.append(CrdIssue("FieldValueNotSupported", label, f"Unsupported value: {_go_value(value)}: supported values: {listed}"))
+        result.issues.append(CrdIssue("FieldValueNotSupported", label, f"Unsupported value: {go_value(value)}: supported values: {listed}"))
         return
     if isinstance(value, str):
         if "maxLength" in schema and len(value.encode()) > schema["maxLength"]:
             result.issues.append(CrdIssue("FieldValueTooLong", label, f"Too long: may not be more than {schema['maxLength']} bytes"))
         if "minLength" in schema and len(value) < schema["minLength"]:
             result.issues.append(CrdIssue("FieldValueInvalid", label,
-                                          f"Invalid value: {_go_value(value)}: {label} in body should be at least {schema['minLength']} chars long"))
+                                          f"Invalid value: {go_value(value)}: {label} in body should be at least {schema['minLength']} chars long"))
         if "pattern" in schema and not _pattern(schema["pattern"]).search(value):
-            result.issues.append(CrdIssue("FieldValueInvalid", label, f"Invalid value: {_go_value(value)}: {label} in body should match '{schema['pattern']}'"))
+            result.issues.append(CrdIssue("FieldValueInvalid", label, f"Invalid value: {go_value(value)}: {label} in body should match '{schema['pattern']}'"))
         if "format" in schema and not _format_ok(schema["format"], value):
             result.issues.append(CrdIssue("FieldValueInvalid", label,
-                                          f"Invalid value: {_go_value(value)}: {label} in body must be of type {schema['format']}: {_go_value(value)}"))
+                                          f"Invalid value: {go_value(value)}: {label} in body must be of type {schema['format']}: {go_value(value)}"))
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             result.issues.append(CrdIssue("FieldValueInvalid", label,
-                                          f"Invalid value: {_go_value(value)}: {label} in body should be greater than or equal to {schema['minimum']}"))
+                                          f"Invalid value: {go_value(value)}: {label} in body should be greater than or equal to {schema['minimum']}"))
         if "maximum" in schema and value > schema["maximum"]:
             result.issues.append(CrdIssue("FieldValueInvalid", label,
-                                          f"Invalid value: {_go_value(value)}: {label} in body should be less than or equal to {schema['maximum']}"))
+                                          f"Invalid value: {go_value(value)}: {label} in body should be less than or equal to {schema['maximum']}"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -411,19 +411,25 @@ class AddonManager:
         if cluster["id"].lower() != self.cluster_key:
             return  # only the lab cluster has a Kubernetes emulator
         dataplane = str((props.get("networkProfile") or {}).get("networkDataplane", "") or "azure").lower()
-        location = cluster["location"]
-        self.kube._schedule(lambda: self._bootstrap(location, node_rg, dataplane))
+        location, pod_cidr = cluster["location"], (props.get("networkProfile") or {}).get("podCidr")
+        self.kube._schedule(lambda: self._bootstrap(location, node_rg, dataplane, pod_cidr))
         if dataplane == "cilium":
             # Azure CNI powered by Cilium installs the cilium.io CRDs; other clusters do not serve them.
             self.kube._schedule(self.kube.register_cilium_crds)
         enabled_routing = bool(routing.get("enabled"))
         self.kube._schedule(lambda: self._reconcile(agic_state, enabled_routing))
 
-    def _bootstrap(self, location: str, node_rg: str, dataplane: str) -> None:
-        """A cluster created in a lab started without one: its nodes and kube-system add-ons appear (kube lock held)."""
+    def _bootstrap(self, location: str, node_rg: str, dataplane: str, pod_cidr: Optional[str]) -> None:
+        """A cluster created in a lab started without one: its nodes and kube-system add-ons appear (kube lock held),
+        and overlay pods get addresses from its podCidr (a /8 to /16 network: node N's pods in <prefix>N.0/24)."""
         if self.kube._items("", "nodes"):
             return
         from .kube_defaults import default_objects
+
+        if pod_cidr:
+            network = ipaddress.ip_network(pod_cidr, strict=False)
+            if network.version == 4 and network.prefixlen <= 16:
+                self.kube.pod_cidr_prefix = ".".join(str(network.network_address).split(".")[:2]) + "."
 
         for obj in default_objects(location=location, subscription_id=self.arm.subscription_id, node_resource_group=node_rg, dataplane=dataplane):
             self.kube._create_internal(obj, instant=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import env_fallback
@@ -108,6 +109,8 @@ class KubeClient:
         self.configuration = _load_configuration(params)
         self.timeout = params.get("request_timeout") or 30
         self.request_count = 0
+        # the API server's Warning headers (e.g. unknown fields it dropped), each once, for the module's warnings
+        self.api_warnings = []
         import urllib3  # pylint: disable=import-outside-toplevel
 
         cfg = self.configuration
@@ -168,7 +171,16 @@ class KubeClient:
             ) from None
         return self._decode(method, path, response)
 
+    def _note_warnings(self, response):
+        headers = getattr(response, "headers", None)
+        values = headers.getlist("Warning") if hasattr(headers, "getlist") else ([headers.get("Warning")] if headers and headers.get("Warning") else [])
+        for value in values:
+            text = warning_text(value)
+            if text and text not in self.api_warnings:
+                self.api_warnings.append(text)
+
     def _decode(self, method, path, response):
+        self._note_warnings(response)
         raw = response.data or b""
         try:
             payload = json.loads(raw.decode("utf-8")) if raw else {}
@@ -216,6 +228,12 @@ class KubeClient:
                 return False
             raise
         return any(r.get("name") == plural for r in doc.get("resources") or [])
+
+
+def warning_text(header: str) -> str:
+    """The text of one RFC 7234 ``Warning`` header as the API server sends it (``299 - "text"``)."""
+    match = re.match(r'^\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"', header or "")
+    return re.sub(r'\\(.)', r"\1", match.group(1)) if match else (header or "").strip()
 
 
 def _short(exc) -> str:

@@ -10,12 +10,6 @@ import pytest
 import requests
 import yaml
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.identity import ManagedIdentityCredential
-from azure.mgmt.containerservice import ContainerServiceClient
-from azure.mgmt.network import NetworkManagementClient
-
-from tests.lab.arm import ArmSimulator
-from tests.lab.certs import ensure_certs
 
 SUB = "00000000-0000-0000-0000-000000000000"
 KUBE_URL = "https://127.0.0.1:6443"
@@ -24,28 +18,8 @@ POLL = {"polling_interval": 0.05}
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    certs = ensure_certs(str(tmp_path_factory.mktemp("certs")))
-    with open(certs["ca"]) as handle:
-        ca_pem = handle.read()
-    sim = ArmSimulator(kube_url=KUBE_URL, kube_ca_pem=ca_pem, kube_token=KUBE_TOKEN)
-    url = sim.start(certs["cert"], certs["key"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REQUESTS_CA_BUNDLE", certs["ca"])
-        mp.setenv("SSL_CERT_FILE", certs["ca"])
-        mp.setenv("IDENTITY_ENDPOINT", url + "/_lab/identity")
-        mp.setenv("IDENTITY_HEADER", sim.identity_header)
-        cred = ManagedIdentityCredential()
-        scopes = [url + "/.default"]
-        yield {
-            "sim": sim,
-            "url": url,
-            "ca": certs["ca"],
-            "cred": cred,
-            "aks": ContainerServiceClient(cred, SUB, base_url=url, credential_scopes=scopes),
-            "net": NetworkManagementClient(cred, SUB, base_url=url, credential_scopes=scopes),
-        }
-    sim.stop()
+def lab(arm_simulator_lab):
+    return arm_simulator_lab
 
 
 @pytest.fixture(autouse=True)

@@ -12,11 +12,6 @@ import pytest
 import requests
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceModifiedError
-from azure.identity import ManagedIdentityCredential
-from azure.mgmt.containerservice import ContainerServiceClient
-
-from tests.lab.arm import ArmSimulator
-from tests.lab.certs import ensure_certs
 
 SUB = "00000000-0000-0000-0000-000000000000"
 API = "2026-08-01"
@@ -30,21 +25,8 @@ MISSING = object()
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    certs = ensure_certs(str(tmp_path_factory.mktemp("certs")))
-    with open(certs["ca"]) as handle:
-        ca_pem = handle.read()
-    sim = ArmSimulator(kube_url="https://127.0.0.1:6443", kube_ca_pem=ca_pem, kube_token="lab-kube-token")
-    url = sim.start(certs["cert"], certs["key"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REQUESTS_CA_BUNDLE", certs["ca"])
-        mp.setenv("SSL_CERT_FILE", certs["ca"])
-        mp.setenv("IDENTITY_ENDPOINT", url + "/_lab/identity")
-        mp.setenv("IDENTITY_HEADER", sim.identity_header)
-        cred = ManagedIdentityCredential()
-        yield {"sim": sim, "url": url, "ca": certs["ca"], "cred": cred,
-               "aks": ContainerServiceClient(cred, SUB, base_url=url, credential_scopes=[url + "/.default"])}
-    sim.stop()
+def lab(arm_simulator_lab):
+    return arm_simulator_lab
 
 
 @pytest.fixture(autouse=True)

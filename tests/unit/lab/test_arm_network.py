@@ -5,31 +5,18 @@ from __future__ import annotations
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
-from azure.identity import ManagedIdentityCredential
-from azure.mgmt.network import NetworkManagementClient
-
-from tests.lab.arm import ArmSimulator
-from tests.lab.certs import ensure_certs
 
 SUB = "00000000-0000-0000-0000-000000000000"
 NODE_RG = "MC_lab-rg_lab-aks_westeurope"
 
 
+ARM_SIMULATOR_OPTIONS = {"lro_polls": 0}
+KUBE_TOKEN = "t"
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    certs = ensure_certs(str(tmp_path_factory.mktemp("certs")))
-    with open(certs["ca"]) as handle:
-        ca_pem = handle.read()
-    sim = ArmSimulator(kube_url="https://127.0.0.1:6443", kube_ca_pem=ca_pem, kube_token="t", lro_polls=0)
-    url = sim.start(certs["cert"], certs["key"])
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in {"REQUESTS_CA_BUNDLE": certs["ca"], "SSL_CERT_FILE": certs["ca"], "IDENTITY_ENDPOINT": url + "/_lab/identity",
-                           "IDENTITY_HEADER": sim.identity_header}.items():
-            mp.setenv(key, value)
-        cred = ManagedIdentityCredential()
-        yield {"sim": sim, "url": url, "ca": certs["ca"], "cred": cred,
-               "net": NetworkManagementClient(cred, SUB, base_url=url, credential_scopes=[url + "/.default"])}
-    sim.stop()
+def lab(arm_simulator_lab):
+    return arm_simulator_lab
 
 
 @pytest.fixture(autouse=True)

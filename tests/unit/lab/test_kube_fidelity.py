@@ -567,8 +567,8 @@ def cilium(emu):
 
 
 def test_valid_cilium_policies_are_stored_as_sent(cilium):
-    spec = {"ingress": [{"fromEndpoints": [{"matchLabels": {"app": "front"}}], "toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"},
-                                                                                                       {"port": "http", "protocol": "ANY"}]}]}],
+    ports = [{"port": "8080", "protocol": "TCP"}, {"port": "http", "protocol": "ANY"}]
+    spec = {"ingress": [{"fromEndpoints": [{"matchLabels": {"app": "front"}}], "toPorts": [{"ports": ports}]}],
             "egress": [{"toEntities": ["kube-apiserver", "remote-node"]},
                        {"toFQDNs": [{"matchPattern": "*.example.com"}], "toPorts": [{"ports": [{"port": "443", "endPort": 445}]}]},
                        {"toCIDRSet": [{"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}]},

@@ -179,13 +179,15 @@ def test_a_lab_without_a_cluster_gets_the_nodes_and_add_ons_of_the_created_clust
         "dnsPrefix": CLUSTER, "agentPoolProfiles": [{"name": "system", "count": 3, "vmSize": "Standard_D4s_v5", "mode": "System", "osType": "Linux",
                                                      "type": "VirtualMachineScaleSets", "vnetSubnetID": subnet}],
         "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay", "networkDataplane": "cilium", "networkPolicy": "cilium",
-                           "podCidr": "10.244.0.0/16", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10"}}}
+                           "podCidr": "192.168.0.0/16", "serviceCidr": "10.0.0.0/16", "dnsServiceIP": "10.0.0.10"}}}
     arm.add_cluster(RG, CLUSTER, body)
     assert len(kube.objects("nodes")) == 3
     daemonsets = {d["metadata"]["name"] for d in kube.objects("daemonsets", "kube-system", group="apps")}
     assert "cilium" in daemonsets and "kube-proxy" not in daemonsets
     agents = [p for p in kube.objects("pods", "kube-system") if p["metadata"]["labels"].get("k8s-app") == "cilium"]
     assert len(agents) == 3
+    coredns = [p for p in kube.objects("pods", "kube-system") if p["metadata"]["labels"].get("k8s-app") == "kube-dns"]
+    assert coredns and all(p["status"]["podIP"].startswith("192.168.") for p in coredns)  # from the cluster's podCidr
     assert {c["metadata"]["name"] for c in kube.objects("customresourcedefinitions", group="apiextensions.k8s.io")} >= {
         "ciliumnetworkpolicies.cilium.io", "ciliumclusterwidenetworkpolicies.cilium.io"}
     pods = sorted(p["metadata"]["name"] for p in kube.objects("pods", "kube-system"))
