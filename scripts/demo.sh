@@ -6,8 +6,9 @@
 # 3. deploy the team's application (demo/app.yml) and configure load balancers, NGINX ingress,
 #    network policies and CoreDNS with playbooks/configure.yml;
 # 4. (broken) introduce the troubleshooting guide's classic faults (demo/break.yml);
-# 5. diagnose with playbooks/diagnose.yml, print the summary and the report's path, check that every
-#    fault was found (broken) or that the cluster is clean (fixed); the lab is always stopped.
+# 5. diagnose with playbooks/diagnose.yml; save a snapshot and diagnose it offline too;
+# 6. print the summary and the report's path, check that every fault was found (broken) or that the
+#    cluster is clean (fixed), and that the offline diagnosis agrees; the lab is always stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LAB_DIR=$(mkdir -p "${1:-.cache/lab}" && cd "${1:-.cache/lab}" && pwd)
@@ -18,7 +19,7 @@ PY=.venv/bin/python
 start=$(date +%s)
 step() { echo; echo "==== demo [$(( $(date +%s) - start ))s] $*"; }
 
-rm -rf "${OUT:?}/report" "$OUT/kubeconfig"
+rm -rf "${OUT:?}/report" "$OUT/snapshot-report" "$OUT/kubeconfig" "$OUT/snapshot.json"
 step "starting the lab (ARM simulator + Kubernetes emulator) with an empty resource group and VNet"
 $PY -m tests.lab up --dir "$LAB_DIR" --empty
 trap '$PY -m tests.lab down --dir "$LAB_DIR" >/dev/null' EXIT
@@ -46,6 +47,12 @@ step "diagnosing (playbooks/diagnose.yml)"
 playbook playbooks/diagnose.yml -e "diagnostics_kubeconfig=$OUT/kubeconfig" -e diagnostics_report_dir="$OUT/report" \
   -e diagnostics_fail_on=never -e '{"diagnostics_cluster": {"resource_group": "lab-rg", "name": "lab-aks"}}'
 
+step "saving a snapshot and diagnosing it offline, as on another machine (demo/snapshot.yml, diagnostics_snapshot)"
+ANSIBLE_DISPLAY_OK_HOSTS=true playbook demo/snapshot.yml | grep -E '"msg"|failed=' || true
+playbook playbooks/diagnose.yml -e "diagnostics_snapshot=$OUT/snapshot.json" -e diagnostics_report_dir="$OUT/snapshot-report" \
+  -e diagnostics_fail_on=never > "$OUT/snapshot-diagnose.log" 2>&1 || { cat "$OUT/snapshot-diagnose.log"; exit 1; }
+echo "offline report: $OUT/snapshot-report/report.html"
+
 step "result"
-$PY scripts/demo_summary.py "$OUT/report/report.json" demo/expected.yml "$MODE"
+$PY scripts/demo_summary.py "$OUT/report/report.json" demo/expected.yml "$MODE" "$OUT/snapshot-report/report.json"
 echo "demo: HTML report: $OUT/report/report.html (also report.md and report.json); done in $(( $(date +%s) - start ))s"

@@ -1,8 +1,8 @@
 """`make demo` and `make demo-fixed` end to end: scripts/demo.sh against its own lab.
 
 The broken demo must find every fault of demo/expected.yml on the resource it names, and the fixed
-one must end without an error or a warning; both print the summary and the report's path and leave
-no lab process behind.
+one must end without an error or a warning; in both, the snapshot diagnosed offline agrees with the
+live diagnosis, the summary and the report's path are printed, and no lab process is left behind.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def test_demo_provisions_configures_breaks_and_finds_every_fault(broken_demo):
     assert f"HTML report: {broken_demo.out}/report/report.html" in output
     assert "MISSED" not in output
     report = report_of(broken_demo)
+    # the snapshot, diagnosed offline, holds the same findings as the live cluster
+    assert f"offline (the snapshot): the same {len(report['findings'])} finding(s) as the live diagnosis" in output
+    assert (broken_demo.out / "snapshot-report" / "report.html").is_file()
     found = {(f["code"], label(f["resource"])) for f in report["findings"]}
     with open(os.path.join(ROOT, "demo", "expected.yml"), encoding="utf-8") as handle:
         expected = yaml.safe_load(handle)
@@ -70,6 +73,7 @@ def test_demo_fixed_is_clean(tmp_path):
     report = report_of(run)
     assert [f for f in report["findings"] if f["severity"] in ("error", "warning")] == []
     assert "demo-fixed: the cluster is clean" in run.output
+    assert f"offline (the snapshot): the same {len(report['findings'])} finding(s)" in run.output
     assert set(report["summary"]["steps"].values()) <= {"passed", "skipped"}
     assert "MISSED" not in run.output and "break.yml" not in run.output
     assert lab_left_running(run) is None
