@@ -10,7 +10,7 @@ import copy
 import re
 
 from ansible_collections.aksnet.networking.plugins.module_utils._aks import loadbalancer as lb
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, IANA_SVC_NAME
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, is_port_name
 
 PATH_TYPES = ("Prefix", "Exact", "ImplementationSpecific")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -46,7 +46,7 @@ def _backend(where, item):
         if not 1 <= number <= 65535:
             errors.append(f"{where}.port: {port!r} must be a port number from 1 to 65535.")
         backend_port["number"] = number
-    elif isinstance(port, str) and len(port) <= 15 and IANA_SVC_NAME.match(port) and "--" not in port:
+    elif is_port_name(port):
         backend_port["name"] = port
     else:
         errors.append(f"{where}.port: {port!r} must be the Service port number or its name (lowercase letters, digits and '-').")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, IANA_SVC_NAME
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, is_port_name
 
 ANNOTATION_PREFIX = "service.beta.kubernetes.io/"
 INTERNAL = ANNOTATION_PREFIX + "azure-load-balancer-internal"
@@ -74,7 +74,7 @@ def normalise_ports(ports):
             if not 1 <= target_number <= 65535:
                 errors.append(f"{where}.target_port: {target!r} must be a port number from 1 to 65535 or a container port name.")
             entry["targetPort"] = target_number
-        elif isinstance(target, str) and len(target) <= 15 and IANA_SVC_NAME.match(target) and "--" not in target:
+        elif is_port_name(target):
             entry["targetPort"] = target
         else:
             errors.append(

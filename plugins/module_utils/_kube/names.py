@@ -18,3 +18,9 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 # IANA service name as Kubernetes checks a named container port: a DNS label with at least one letter
 IANA_SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def is_port_name(value) -> bool:
+    """A valid named port (IANA_SVC_NAME, as the API server checks container, Service and policy port names):
+    at most 15 lowercase letters, digits and '-', at least one letter, no leading, trailing or double '-'."""
+    return isinstance(value, str) and len(value) <= 15 and bool(IANA_SVC_NAME.match(value)) and "--" not in value

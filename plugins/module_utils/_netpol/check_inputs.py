@@ -5,12 +5,11 @@ the value and the rule, and says what to write instead. Pure."""
 
 from __future__ import annotations
 
-import re
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import is_port_name
 
 from .selectors import parse_network
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 _FORMS = "{namespace, pod}, {namespace, labels} or {cidr}"
 
 
@@ -57,7 +56,7 @@ def validate_port(port, option="port"):
         if not 1 <= number <= 65535:
             raise InputError(f"{option} {port!r} is out of range: a port number is 1-65535 (or give a named container port).")
         return number
-    if not _PORT_NAME.match(text) or not re.search("[a-z]", text):
+    if not is_port_name(text):
         raise InputError(f"{option} {port!r} is neither a number nor a valid port name "
                          "(IANA_SVC_NAME: at most 15 lowercase letters, digits and '-', with a letter, not starting or ending with '-').")
     return text

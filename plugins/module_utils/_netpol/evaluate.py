@@ -64,6 +64,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import is_port_name
+
 from .selectors import (
     CILIUM_NAMESPACE_KEY,
     cidr_admits,
@@ -82,7 +84,6 @@ KIND_NP = "NetworkPolicy"
 KIND_CNP = "CiliumNetworkPolicy"
 KIND_CCNP = "CiliumClusterwideNetworkPolicy"
 POD_ENTITIES = ("cluster", "all")
-_PORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,14}$")
 
 RESULT_DOC = __doc__
 
@@ -889,7 +890,7 @@ class PolicyEvaluator:
                 raise NetpolInputError(f"port {port!r} is out of range: use 1-65535 or a named container port")
             return num, proto
         name = str(port)
-        if not _PORT_NAME.match(name) or not re.search("[a-z]", name):
+        if not is_port_name(name):
             raise NetpolInputError(f"port {port!r} is neither a number nor a valid port name (IANA_SVC_NAME: lowercase letters, digits, '-', at most 15)")
         return name, proto
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1123_LABEL, DNS1123_SUBDOMAIN
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1123_LABEL, DNS1123_SUBDOMAIN, is_port_name
 
 NETWORK_POLICY = "NetworkPolicy"
 CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
@@ -178,7 +178,7 @@ def _port(entry, option, kind, errors):
         if not 1 <= port <= 65535:
             errors.append(f"{option}: port {port} is out of range; use 1-65535")
             return None
-    elif not (isinstance(port, str) and len(port) <= 15 and DNS1123_LABEL.match(port) and re.search("[a-z]", port) and "--" not in port):
+    elif not is_port_name(port):
         errors.append(
             f"{option}: port {port!r} is neither a number 1-65535 nor a valid port name (IANA service name: up to 15 "
             "lowercase letters, digits and '-', at least one letter, no '--')"
