@@ -10,7 +10,7 @@ import copy
 import re
 
 from ansible_collections.aksnet.networking.plugins.module_utils._aks import loadbalancer as lb
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, is_port_name
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, DNS1123_SUBDOMAIN, is_port_name, port_number
 
 PATH_TYPES = ("Prefix", "Exact", "ImplementationSpecific")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -41,8 +41,8 @@ def _backend(where, item):
     backend_port = {}
     if isinstance(port, bool) or port is None:
         errors.append(f"{where}.port: {port!r} must be the Service port number or its name.")
-    elif isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
-        number = int(port)
+    elif port_number(port) is not None:
+        number = port_number(port)
         if not 1 <= number <= 65535:
             errors.append(f"{where}.port: {port!r} must be a port number from 1 to 65535.")
         backend_port["number"] = number

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, is_port_name
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1035_LABEL, DNS1123_LABEL, is_port_name, port_number
 
 ANNOTATION_PREFIX = "service.beta.kubernetes.io/"
 INTERNAL = ANNOTATION_PREFIX + "azure-load-balancer-internal"
@@ -30,18 +30,6 @@ MANAGED_ANNOTATIONS = {
 AZURE_RESERVED_LOW = 4
 
 
-def _port_number(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    if str(value).strip() != str(number):
-        return None
-    return number
-
-
 def normalise_ports(ports):
     """(ports in Service spec shape, errors). Each input: {port, target_port, protocol, name}."""
     errors = []
@@ -57,7 +45,7 @@ def normalise_ports(ports):
         unknown = sorted(set(item) - {"port", "target_port", "protocol", "name", "node_port", "app_protocol"})
         if unknown:
             errors.append(f"{where}: unknown keys {', '.join(unknown)}; use port, target_port, protocol, name, node_port, app_protocol.")
-        number = _port_number(item.get("port"))
+        number = port_number(item.get("port"))
         if number is None or not 1 <= number <= 65535:
             errors.append(f"{where}.port: {item.get('port')!r} must be a port number from 1 to 65535.")
             continue
@@ -69,7 +57,7 @@ def normalise_ports(ports):
         target = item.get("target_port")
         if target is None:
             target = number
-        target_number = _port_number(target)
+        target_number = port_number(target)
         if target_number is not None:
             if not 1 <= target_number <= 65535:
                 errors.append(f"{where}.target_port: {target!r} must be a port number from 1 to 65535 or a container port name.")
@@ -88,7 +76,7 @@ def normalise_ports(ports):
             entry["name"] = name
             names.append(name)
         if item.get("node_port") is not None:
-            node_port = _port_number(item["node_port"])
+            node_port = port_number(item["node_port"])
             if node_port is None or not 30000 <= node_port <= 32767:
                 errors.append(f"{where}.node_port: {item['node_port']!r} must be in the node port range 30000-32767.")
             entry["nodePort"] = node_port

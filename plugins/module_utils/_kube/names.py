@@ -24,3 +24,15 @@ def is_port_name(value) -> bool:
     """A valid named port (IANA_SVC_NAME, as the API server checks container, Service and policy port names):
     at most 15 lowercase letters, digits and '-', at least one letter, no leading, trailing or double '-'."""
     return isinstance(value, str) and len(value) <= 15 and bool(IANA_SVC_NAME.match(value)) and "--" not in value
+
+
+def port_number(value):
+    """The number of a port given as an int or a string of digits (surrounding blanks and a sign allowed),
+    else None (a name, or not a port); the range is the caller's to check."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    return None

@@ -5,7 +5,7 @@ the value and the rule, and says what to write instead. Pure."""
 
 from __future__ import annotations
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import is_port_name
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import is_port_name, port_number
 
 from .selectors import parse_network
 
@@ -51,8 +51,8 @@ def validate_port(port, option="port"):
     if isinstance(port, bool):
         raise InputError(f"{option} {port!r} is not a port: use a number (1-65535) or a port name.")
     text = str(port).strip()
-    if isinstance(port, int) or text.isdigit():
-        number = int(text)
+    number = port_number(port)
+    if number is not None:
         if not 1 <= number <= 65535:
             raise InputError(f"{option} {port!r} is out of range: a port number is 1-65535 (or give a named container port).")
         return number

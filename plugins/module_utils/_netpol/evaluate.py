@@ -64,7 +64,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import is_port_name
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import is_port_name, port_number
 
 from .selectors import (
     CILIUM_NAMESPACE_KEY,
@@ -198,15 +198,6 @@ class Policy:
         return self.isolates[direction] or bool(self.rules[direction]) or bool(self.deny_rules[direction])
 
 
-def _int_port(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    return int(text) if text.isdigit() else None
-
-
 def _k8s_ports(ports):
     if not ports:
         return None
@@ -215,8 +206,8 @@ def _k8s_ports(ports):
         entry = entry or {}
         proto = str(entry.get("protocol") or "TCP").upper()
         port = entry.get("port")
-        num = _int_port(port) if port is not None else None
-        end = _int_port(entry.get("endPort")) if entry.get("endPort") is not None else None
+        num = port_number(port) if port is not None else None
+        end = port_number(entry.get("endPort")) if entry.get("endPort") is not None else None
         out.append((proto, num if num is not None else port, end if num is not None else None, None))
     return out
 
@@ -254,11 +245,11 @@ def _cilium_ports(to_ports, deny):
             entry = entry or {}
             proto = str(entry.get("protocol") or "ANY").upper()
             port = entry.get("port")
-            num = _int_port(port) if port not in (None, "") else None
+            num = port_number(port) if port not in (None, "") else None
             if num == 0 or port in (None, ""):
                 out.append((proto, None, None, l7))
                 continue
-            end = _int_port(entry.get("endPort")) if entry.get("endPort") else None
+            end = port_number(entry.get("endPort")) if entry.get("endPort") else None
             out.append((proto, num if num is not None else str(port), end if num is not None else None, l7))
     return out
 
@@ -884,7 +875,7 @@ class PolicyEvaluator:
             raise NetpolInputError(f"protocol {protocol!r} is not supported: use one of {', '.join(PROTOCOLS)}")
         if port is None or port == "":
             raise NetpolInputError("port is required: a number (1-65535) or a named container port of the destination")
-        num = _int_port(port)
+        num = port_number(port)
         if num is not None:
             if not 1 <= num <= 65535:
                 raise NetpolInputError(f"port {port!r} is out of range: use 1-65535 or a named container port")

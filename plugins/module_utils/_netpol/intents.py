@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1123_LABEL, DNS1123_SUBDOMAIN, is_port_name
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.names import DNS1123_LABEL, DNS1123_SUBDOMAIN, is_port_name, port_number
 
 NETWORK_POLICY = "NetworkPolicy"
 CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
@@ -172,9 +172,8 @@ def _port(entry, option, kind, errors):
     if isinstance(port, bool) or port is None:
         errors.append(f"{option}: port {port!r} must be a number 1-65535 or a named container port")
         return None
-    if isinstance(port, str) and port.isdigit():
-        port = int(port)
-    if isinstance(port, int):
+    if port_number(port) is not None:
+        port = port_number(port)
         if not 1 <= port <= 65535:
             errors.append(f"{option}: port {port} is out of range; use 1-65535")
             return None
