@@ -52,6 +52,7 @@ import yaml
 from kmock._internal import rendering
 
 from tests.lab import kube_defaults, kube_exec, kube_schema
+from tests.lab.kube_faults import KubeFaults
 from tests.lab.kube_ops import (
     ApiError,
     Cause,
@@ -285,6 +286,7 @@ class KubeEmulator:
         self._epoch = 0
         self._requests: list[dict[str, Any]] = []
         self._forbidden: list[tuple[str, str, str | None, str | None]] = []
+        self.faults = KubeFaults()  # POST /_lab/faults (tests/lab/kube_faults.py)
         self._watchers: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -383,6 +385,7 @@ class KubeEmulator:
             self._epoch += 1
             self._store.clear()
             self._forbidden.clear()
+            self.faults.clear()
             self._requests.clear()
             self._handler._requests.clear()
             for group, version, plural in self._crds:
@@ -595,11 +598,37 @@ class KubeEmulator:
             group, version, route = parsed
             if route is None:
                 return await self._serve_group_version(request, group, version)
+            injected = await self._inject_fault(request, method, path, route, body)
+            if injected is not None:
+                return injected
             if route.group == "" and route.plural == "pods" and route.sub == "exec" and route.name:
                 return await self._serve_exec(request, route)
             return await self._serve_resource(request, route, body)
         except ApiError as exc:
             return aiohttp.web.json_response(exc.status(), status=exc.code)
+
+    async def _inject_fault(self, request: rendering.Request, method: str, path: str, route: _Route, body: Any) -> aiohttp.web.StreamResponse | None:
+        """Apply the first pending fault (tests/lab/kube_faults.py) that matches this request, if any."""
+        name = route.name
+        if name is None and isinstance(body, dict):
+            name = (body.get("metadata") or {}).get("name")
+        resource = f"{route.plural}/{route.sub}" if route.sub else route.plural
+        fault = self.faults.take(method, path, resource, route.namespace, name, route.group)
+        if fault is None:
+            return None
+        with self._lock:
+            if self._requests:
+                self._requests[-1]["fault"] = fault.id
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.reset_connection:
+            transport = request._raw_request.transport
+            if transport is not None:
+                transport.abort()
+            return aiohttp.web.Response(status=500)
+        if fault.status is None:
+            return None
+        return aiohttp.web.json_response(fault.status_body(), status=fault.status, headers=fault.headers())
 
     async def _serve_exec(self, request: rendering.Request, route: _Route) -> aiohttp.web.StreamResponse:
         """Pod exec over the websocket channel protocol, answered from the LabDataPlane facts (kube_exec.py)."""
@@ -691,6 +720,17 @@ class KubeEmulator:
                 return aiohttp.web.json_response({"error": "body must be {cilium: true} or {group, version, kind, plural, namespaced}"}, status=400)
             self.register_crd(body["group"], body["version"], body["kind"], body["plural"], bool(body.get("namespaced", True)))
             return aiohttp.web.json_response({"registered": body["plural"]})
+        if path == "/_lab/faults" and method == "POST":
+            try:
+                fault = self.faults.add(body)
+            except ValueError as exc:
+                return aiohttp.web.json_response({"error": str(exc)}, status=400)
+            return aiohttp.web.json_response(fault.describe(), status=201)
+        if path == "/_lab/faults" and method == "GET":
+            return aiohttp.web.json_response(self.faults.list())
+        if path == "/_lab/faults" and method == "DELETE":
+            self.faults.clear()
+            return aiohttp.web.json_response({"cleared": True})
         if path == "/_lab/forbid" and method == "POST":
             if not isinstance(body, dict) or not body.get("verb") or not body.get("plural"):
                 return aiohttp.web.json_response({"error": "body must be {verb, plural, namespace?, group?}"}, status=400)

@@ -546,3 +546,59 @@ def test_strategic_merge_by_keys_and_json_patch_errors():
     with pytest.raises(ApiError) as caught:
         json_patch({"a": {}}, [{"op": "remove", "path": "/a/missing"}])
     assert caught.value.code == 422
+
+
+# --------------------------------------------------------------------------- fault injection
+
+
+def _lab_call(emu, certs, method, path, body=None):
+    context = ssl.create_default_context(cafile=certs["ca"])
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(emu.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, context=context) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def test_fault_answers_status_with_retry_after_then_is_used_up(emu, certs, core):
+    status, fault = _lab_call(emu, certs, "POST", "/_lab/faults",
+                              {"match": {"method": "GET", "resource": "configmaps", "name": "coredns*"}, "status": 500, "retry_after": 2, "count": 2})
+    assert status == 201 and fault["count"] == 2
+    for _ in range(2):
+        with pytest.raises(ApiException) as err:
+            core.read_namespaced_config_map("coredns", "kube-system")
+        assert err.value.status == 500 and err.value.headers["Retry-After"] == "2"
+        assert json.loads(err.value.body)["kind"] == "Status"
+    assert core.read_namespaced_config_map("coredns", "kube-system").metadata.name == "coredns"
+    assert _lab_call(emu, certs, "GET", "/_lab/faults") == (200, [])
+    assert [r.get("fault") for r in emu.requests if r["path"].endswith("/configmaps/coredns")] == [fault["id"], fault["id"], None]
+
+
+def test_fault_matches_create_by_body_name_and_other_requests_pass(emu, certs, core):
+    _lab_call(emu, certs, "POST", "/_lab/faults", {"match": {"method": "POST", "resource": "configmaps", "name": "doomed"}, "status": 500})
+    core.create_namespaced_config_map("default", {"metadata": {"name": "fine"}, "data": {}})
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_config_map("default", {"metadata": {"name": "doomed"}, "data": {}})
+    assert err.value.status == 500
+    assert emu.get_object("configmaps", "doomed", "default") is None
+
+
+def test_fault_bad_spec_is_refused_and_reset_clears(emu, certs):
+    assert _lab_call(emu, certs, "POST", "/_lab/faults", {"match": {"verb": "GET"}, "status": 500})[0] == 400
+    assert _lab_call(emu, certs, "POST", "/_lab/faults", {"match": {}})[0] == 400
+    _lab_call(emu, certs, "POST", "/_lab/faults", {"match": {"resource": "pods"}, "status": 500})
+    emu.reset()
+    assert _lab_call(emu, certs, "GET", "/_lab/faults") == (200, [])
+
+
+def test_fault_reset_connection_and_delay(emu, certs, core):
+    _lab_call(emu, certs, "POST", "/_lab/faults", {"match": {"resource": "services"}, "reset_connection": True})
+    request = urllib.request.Request(emu.url + "/api/v1/namespaces/default/services", headers={"Authorization": f"Bearer {TOKEN}"})
+    with pytest.raises((ConnectionError, urllib.error.URLError)):
+        urllib.request.urlopen(request, context=ssl.create_default_context(cafile=certs["ca"]))
+    _lab_call(emu, certs, "POST", "/_lab/faults", {"match": {"resource": "services"}, "delay": 0.5})
+    started = time.monotonic()
+    core.list_namespaced_service("default")
+    assert time.monotonic() - started >= 0.5
