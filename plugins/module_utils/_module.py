@@ -136,6 +136,9 @@ class AksnetModule:
 
     def fail(self, msg, **result):
         self._api_server_warnings()
+        # fail_json(warnings=...) is deprecated in ansible-core 2.19 (removed in 2.23): warnings go through warn()
+        for text in result.pop("warnings", None) or []:
+            self.module.warn(text)
         self.module.fail_json(msg=msg, **result)
 
     def run(self, func, action):

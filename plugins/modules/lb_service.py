@@ -214,10 +214,10 @@ def run(mod):
     if params["state"] == "present" and not params["ports"]:
         raise ModuleFailure("ports is required with state present: a LoadBalancer Service needs at least one port ({port: 80, target_port: 8080}).")
     errors, warnings = preflight(params)
-    if errors:
-        raise ModuleFailure("Invalid lb_service options (nothing was sent): " + " ".join(errors), errors=errors, warnings=warnings)
     for text in warnings:
         mod.warn(text)
+    if errors:
+        raise ModuleFailure("Invalid lb_service options (nothing was sent): " + " ".join(errors), errors=errors)
     client = mod.kube()
     desired = service_manifest(params) if params["state"] == "present" else {
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": params["name"], "namespace": params["namespace"]}}

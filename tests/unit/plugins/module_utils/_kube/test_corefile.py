@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,12 @@ from ansible_collections.aksnet.networking.plugins.module_utils._kube.corefile i
     validate_entries,
 )
 
-FIELD_GUIDE = Path(__file__).resolve().parents[5].parent / "shared" / "seed" / "aks-networking-skill.md"
+FIELD_GUIDE = Path(__file__).resolve().parents[3] / "data" / "field_guide_examples.yaml"
 
 
 def test_field_guide_coredns_custom_example_validates():
     text = FIELD_GUIDE.read_text(encoding="utf-8")
-    docs = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.S)]
+    docs = list(yaml.safe_load_all(text))
     cm = next(d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == "coredns-custom")
     assert cm["metadata"]["namespace"] == "kube-system"
     assert cm["data"] == {"example.server": "example.com:53 {\n    forward . 1.2.3.4\n}\n"}

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from ansible_collections.aksnet.networking.plugins.module_utils._netpol.intents 
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
-FIELD_GUIDE = REPO_ROOT.parent / "shared" / "seed" / "aks-networking-skill.md"
+FIELD_GUIDE = REPO_ROOT / "tests" / "unit" / "data" / "field_guide_examples.yaml"
 NS = "shop"
 
 CILIUM_FACTS = {"plugin": "azure", "dataplane": "cilium", "policy": "cilium"}
@@ -28,12 +27,10 @@ L7_FACTS = {**CILIUM_FACTS, "advanced_networking": {"observability": True, "secu
 
 
 def _field_guide_policies():
-    """Every YAML code fence of the field guide, keyed by (kind, metadata.name), <namespace> -> NS."""
-    assert FIELD_GUIDE.is_file(), f"field guide not found at {FIELD_GUIDE}"
+    """Every YAML example of the field guide (tests/unit/data), keyed by (kind, metadata.name), <namespace> -> NS."""
     text = FIELD_GUIDE.read_text(encoding="utf-8")
     docs = {}
-    for block in re.findall(r"```yaml\n(.*?)```", text, flags=re.S):
-        doc = yaml.safe_load(block.replace("<namespace>", NS))
+    for doc in yaml.safe_load_all(text.replace("<namespace>", NS)):
         if isinstance(doc, dict) and "kind" in doc:
             docs[(doc["kind"], doc["metadata"]["name"])] = doc
     return docs
