@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import env_fallback
+
+from .retry import RETRY_STATUSES, retry_delay
 
 KUBE_AUTH_SPEC = {
     "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
@@ -30,6 +33,10 @@ KUBE_AUTH_SPEC = {
 }
 
 DEFAULT_PAGE_SIZE = 500
+
+
+class _ConnectionReset(Exception):
+    """The connection broke before an answer arrived (retryable)."""
 
 
 class KubeConfigError(Exception):
@@ -84,22 +91,48 @@ def _load_configuration(params: dict):
                 kube_config.load_kube_config(config_file=path, context=context, client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
             raise KubeConfigError(f"cannot use the kubeconfig: {exc}. Check the file and the context option.") from None
-    if host:
-        configuration.host = host
-    if params.get("api_key"):
-        configuration.api_key = {"authorization": params["api_key"]}
-        configuration.api_key_prefix = {"authorization": "Bearer"}
-    if params.get("ca_cert"):
-        configuration.ssl_ca_cert = params["ca_cert"]
-    if params.get("client_cert"):
-        configuration.cert_file = params["client_cert"]
-    if params.get("client_key"):
-        configuration.key_file = params["client_key"]
-    if params.get("validate_certs") is not None:
-        configuration.verify_ssl = params["validate_certs"]
+    overrides = explicit_overrides(params)
+    _apply_overrides(configuration, overrides)
+    if overrides:
+        # The kubeconfig loader installs a hook that re-reads the kubeconfig before each use of the token and
+        # copies its server, CA and token back over the configuration. Explicit options win, as in
+        # kubernetes.core: re-apply them after every refresh (the kubeconfig's own token refresh still runs).
+        refresh = configuration.refresh_api_key_hook
+
+        def _refresh_then_override(cfg):
+            if refresh is not None:
+                refresh(cfg)  # installs its own hook again: put this one back
+            _apply_overrides(cfg, overrides)
+            cfg.refresh_api_key_hook = _refresh_then_override
+
+        configuration.refresh_api_key_hook = _refresh_then_override
     if not configuration.host or not configuration.host.startswith(("https://", "http://")):
         raise KubeConfigError(f"host {configuration.host!r} must be an https:// URL of the Kubernetes API server.")
     return configuration
+
+
+def explicit_overrides(params: dict) -> dict:
+    """The connection settings given as options (or K8S_AUTH_* variables); each wins over the kubeconfig's."""
+    overrides = {}
+    if params.get("host"):
+        overrides["host"] = params["host"]
+    if params.get("api_key"):
+        key = params["api_key"].strip()
+        overrides["api_key"] = key if key.lower().startswith("bearer ") else f"Bearer {key}"
+    for option, attribute in (("ca_cert", "ssl_ca_cert"), ("client_cert", "cert_file"), ("client_key", "key_file"), ("validate_certs", "verify_ssl")):
+        if params.get(option) is not None:
+            overrides[attribute] = params[option]
+    return overrides
+
+
+def _apply_overrides(configuration, overrides: dict) -> None:
+    for attribute, value in overrides.items():
+        if attribute == "api_key":
+            # the one place the token is read from (see KubeClient._headers); no prefix, the value carries it
+            configuration.api_key = {"BearerToken": value}
+            configuration.api_key_prefix = {}
+        else:
+            setattr(configuration, attribute, value)
 
 
 class KubeClient:
@@ -109,6 +142,7 @@ class KubeClient:
         self.configuration = _load_configuration(params)
         self.timeout = params.get("request_timeout") or 30
         self.request_count = 0
+        self.retries = 0  # transient failures retried (429, 5xx, connection resets)
         # the API server's Warning headers (e.g. unknown fields it dropped), each once, for the module's warnings
         self.api_warnings = []
         import urllib3  # pylint: disable=import-outside-toplevel
@@ -147,7 +181,12 @@ class KubeClient:
         return headers
 
     def request(self, method: str, path: str, query: dict | None = None, body=None, content_type: str | None = None):
-        """Send one request and return the decoded JSON body; errors raise KubeApiError."""
+        """Send one request and return the decoded JSON body; errors raise KubeApiError.
+
+        Transient failures (429, 5xx, a connection reset) are retried with bounded backoff that honours
+        Retry-After (see retry.py). A retried create that finds the object AlreadyExists returns the object;
+        a retried DELETE that finds it gone returns an empty answer.
+        """
         url = self.host + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -155,21 +194,77 @@ class KubeClient:
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             content_type = content_type or "application/json"
-        self.request_count += 1
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            self.request_count += 1
+            try:
+                response = self._send(method, url, data, content_type)
+            except _ConnectionReset:
+                delay = retry_delay(method, attempt, waited)
+                if delay is None:
+                    raise KubeApiError(
+                        f"The connection to the Kubernetes API at {self.host} was reset during {method} {path} "
+                        f"({attempt} attempt{'s' if attempt > 1 else ''}). Fix: check the API server's health and "
+                        "any proxy or load balancer in between, then run again."
+                    ) from None
+                self.retries += 1
+                time.sleep(delay)
+                waited += delay
+                continue
+            if response.status in RETRY_STATUSES:
+                delay = retry_delay(method, attempt, waited, response.status, response.headers.get("Retry-After"))
+                if delay is not None:
+                    self.retries += 1
+                    time.sleep(delay)
+                    waited += delay
+                    continue
+            if attempt > 1:
+                resolved = self._after_retry(method, path, body, response)
+                if resolved is not None:
+                    return resolved
+            return self._decode(method, path, response, attempt)
+
+    def _send(self, method, url, data, content_type):
         try:
-            response = self._http.request(method, url, body=data, headers=self._headers(content_type), timeout=self.timeout)
+            return self._http.request(method, url, body=data, headers=self._headers(content_type), timeout=self.timeout)
         except self._urllib3.exceptions.SSLError as exc:
             raise KubeApiError(
                 f"TLS verification of the Kubernetes API at {self.host} failed ({_short(exc)}). "
                 "Fix: pass the cluster's CA with ca_cert (or use the kubeconfig the kubeconfig module wrote); "
                 "validate_certs: false only for throwaway clusters."
             ) from None
+        except self._urllib3.exceptions.ProtocolError:
+            raise _ConnectionReset() from None  # connection reset or closed before an answer: retryable
         except self._urllib3.exceptions.HTTPError as exc:
             raise KubeApiError(
                 f"Could not connect to the Kubernetes API at {self.host}: {_short(exc)}. "
                 "Fix: check host / the kubeconfig's server, that the cluster is running, and network access (private clusters need VNet access)."
             ) from None
-        return self._decode(method, path, response)
+
+    def _after_retry(self, method, path, body, response):
+        """What an earlier attempt may already have done: a create that exists now, a delete that is done."""
+        if method == "DELETE" and response.status == 404:
+            return {}
+        if method == "POST" and response.status == 409 and isinstance(body, dict):
+            name = (body.get("metadata") or {}).get("name")
+            if name:
+                try:
+                    payload = json.loads((response.data or b"{}").decode("utf-8"))
+                except ValueError:
+                    payload = {}
+                if payload.get("reason") == "AlreadyExists":
+                    return self.get_path(f"{path}/{quote(name, safe='')}")
+        return None
+
+    def get_path(self, path):
+        """GET a raw path; None on 404."""
+        try:
+            return self.request("GET", path)
+        except KubeApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def _note_warnings(self, response):
         headers = getattr(response, "headers", None)
@@ -179,7 +274,7 @@ class KubeClient:
             if text and text not in self.api_warnings:
                 self.api_warnings.append(text)
 
-    def _decode(self, method, path, response):
+    def _decode(self, method, path, response, attempts=1):
         self._note_warnings(response)
         raw = response.data or b""
         try:
@@ -190,7 +285,10 @@ class KubeClient:
             return payload
         server_message = payload.get("message") if isinstance(payload, dict) else None
         reason = payload.get("reason") if isinstance(payload, dict) else None
-        raise KubeApiError(_explain(response.status, method, path, server_message, self.host), response.status, reason, server_message)
+        message = _explain(response.status, method, path, server_message, self.host)
+        if attempts > 1:
+            message += f" (after {attempts} attempts)"
+        raise KubeApiError(message, response.status, reason, server_message)
 
     def list(self, api_version: str, plural: str, kind: str, namespace: str | None = None,
              label_selector: str | None = None, field_selector: str | None = None, page_size: int = DEFAULT_PAGE_SIZE):
