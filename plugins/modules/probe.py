@@ -268,7 +268,7 @@ api_requests:
   type: int
 """
 
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.probe_runner import ProbeError, ProbeInterrupted, run_probe_session
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, ProbeInterrupted, run_probe_session
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
 
 SERVICE_SPEC = {

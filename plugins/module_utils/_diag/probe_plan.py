@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Active probes (field guide step 3): the debug pod, the commands, and what their output means. Pure.
 
-Nothing here talks to a cluster: ``_kube/probe_runner.py`` creates the pods and runs the commands;
+Nothing here talks to a cluster: ``probe_runner.py`` creates the pods and runs the commands;
 this module builds the manifests and argv lists and turns (stdout, stderr, exit code) into results.
 
 Every result carries both shapes at once: what was run (``command``, ``output``, ``exit_code``,

@@ -17,8 +17,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from .._diag import probe_plan as plan
-from .client import KubeApiError, api_path
+from . import probe_plan as plan
+from .._kube.client import KubeApiError, api_path
 
 PERMANENT_WAIT_REASONS = ("InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull", "CreateContainerError")
 
@@ -402,9 +402,9 @@ def run_probe_session(client, executor, opts, evaluator_factory=None):
     every path, and ProbeError / ProbeInterrupted / KeyboardInterrupt propagate after the cleanup
     with ``session`` (the partial result) attached.
     """
-    from .._diag import correlate  # pylint: disable=import-outside-toplevel
-    from .._diag.engine import run_diagnostics  # pylint: disable=import-outside-toplevel
-    from .._diag.index import Index  # pylint: disable=import-outside-toplevel
+    from . import correlate  # pylint: disable=import-outside-toplevel
+    from .engine import run_diagnostics  # pylint: disable=import-outside-toplevel
+    from .index import Index  # pylint: disable=import-outside-toplevel
 
     runner = ProbeRunner(client, executor, namespace=opts.get("namespace") or "default", image=opts.get("image") or plan.DEFAULT_IMAGE,
                          image_pull_secrets=opts.get("image_pull_secrets"), node_selector=opts.get("node_selector"),
@@ -462,8 +462,8 @@ def active_diagnostics(client, executor, opts, index, cluster_facts=None):
     Returns the session of :func:`run_probe_session` plus ``verdicts``; pass it to
     :func:`apply_active` after ``run_diagnostics(..., probe_results=session["probes"])``.
     """
-    from .._diag.correlate import policy_verdicts  # pylint: disable=import-outside-toplevel
-    from .._diag.reachability import build_evaluator  # pylint: disable=import-outside-toplevel
+    from .correlate import policy_verdicts  # pylint: disable=import-outside-toplevel
+    from .reachability import build_evaluator  # pylint: disable=import-outside-toplevel
 
     ev = build_evaluator(index, cluster_facts)[0]
     session = run_probe_session(client, executor, opts, evaluator_factory=lambda: ev)
@@ -475,7 +475,7 @@ def active_diagnostics(client, executor, opts, index, cluster_facts=None):
 
 def apply_active(diagnostics, session):
     """Correlate: policy evidence on the step 3 findings, not-enforced mismatches, data-plane findings; recount."""
-    from .._diag import correlate  # pylint: disable=import-outside-toplevel
+    from . import correlate  # pylint: disable=import-outside-toplevel
 
     correlate.annotate(diagnostics["findings"], session["probes"], session["verdicts"])
     extra = correlate.mismatch_findings(session["probes"], session["verdicts"], session["source"]) + list(session.get("dataplane_findings") or [])

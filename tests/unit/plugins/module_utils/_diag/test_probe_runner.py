@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.aksnet.networking.plugins.module_utils._diag import probe_plan as plan
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.podexec import PodExec
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.probe_runner import ProbeError, run_probe_session
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, run_probe_session
 from tests.lab.kube_exec import NEVER_READY_IMAGE
 
 TOKEN = "probe-runner-token"
@@ -113,7 +113,7 @@ def test_sigterm_while_waiting_deletes_the_pod(emu):
         sys.path.insert(0, {ROOT!r})
         from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeClient
         from ansible_collections.aksnet.networking.plugins.module_utils._kube.podexec import PodExec
-        from ansible_collections.aksnet.networking.plugins.module_utils._kube.probe_runner import ProbeInterrupted, run_probe_session
+        from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeInterrupted, run_probe_session
         client = KubeClient({{"host": {emu.url!r}, "api_key": {TOKEN!r}, "ca_cert": {emu.certs['ca']!r}}})
         try:
             run_probe_session(client, PodExec(client.configuration), {{"image": {NEVER_READY_IMAGE!r}, "wait_timeout": 60, "dns": ["x"]}})
