@@ -239,11 +239,11 @@ import os
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, active_diagnostics, apply_active
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import write_reports
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.source import cluster_facts_from_azure, gather
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, active_diagnostics, apply_active
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
 
 FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning"), "never": ()}

@@ -17,8 +17,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from . import probe_plan as plan
 from .._kube.client import KubeApiError, api_path
+from . import probe_plan as plan
 
 PERMANENT_WAIT_REASONS = ("InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull", "CreateContainerError")
 

@@ -12,9 +12,9 @@ import time
 import pytest
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag import probe_plan as plan
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, run_probe_session
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.podexec import PodExec
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, run_probe_session
 from tests.lab.kube_exec import NEVER_READY_IMAGE
 
 TOKEN = "probe-runner-token"
