@@ -230,8 +230,10 @@ mode:
 probe:
   description:
     - The active probe run (O(active=true)) - C(results) with what each check ran and got, C(debug_pod), C(deleted),
-      C(stale_deleted), C(cilium), C(kube_proxy) - as returned by M(aksnet.networking.probe).
-  returned: when O(active=true) and not in check mode
+      C(stale_deleted), C(cilium), C(kube_proxy), C(node_debug_skipped) - as returned by M(aksnet.networking.probe).
+    - When the cluster refuses the debug pod (a view-only identity, a used-up quota, admission), there is no C(probe):
+      step 3 is C(skipped) with the reason and the other steps are reported.
+  returned: when O(active=true), not in check mode, and the debug pod could run
   type: dict
 """
 
@@ -239,11 +241,12 @@ import os
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, active_diagnostics, apply_active
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, ProbeRefused, active_diagnostics, apply_active
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import write_reports
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.source import cluster_facts_from_azure, gather
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeApiError
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
 
 FAIL_LEVELS = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
@@ -285,10 +288,16 @@ def _active(mod, index, cluster_facts):
             "timeout": params["probe_timeout"], "wait_timeout": params["probe_wait_timeout"], "services": params["services"],
             "egress_urls": params["egress_urls"], "cilium_agent": params["cilium_agent"], "node_debug": params["node_debug"]}
     try:
-        return active_diagnostics(client, PodExec(client.configuration), opts, index, cluster_facts), None
-    except ProbeError as exc:
+        session = active_diagnostics(client, PodExec(client.configuration), opts, index, cluster_facts)
+    except ProbeRefused as exc:  # RBAC, quota, admission: step 3 is skipped with the reason, the other steps are reported
+        mod.warn(f"active probes not run: {exc}")
+        return None, f"active probes not run: {exc}"
+    except (ProbeError, KubeApiError) as exc:
         mod.warn(f"active probes not run: {exc}")
         return None, f"active probes failed to run: {exc}"
+    if session.get("node_debug_skipped"):
+        mod.warn(f"node_debug not run: {session['node_debug_skipped']}")
+    return session, None
 
 
 def run(mod):
@@ -329,6 +338,8 @@ def run(mod):
     result = {"changed": False, "diagnostics": diagnostics, "mode": data["mode"]}
     if probe:
         result["probe"] = {k: probe[k] for k in ("run_id", "results", "debug_pod", "deleted", "stale_deleted", "cilium", "kube_proxy", "summary")}
+        if probe.get("node_debug_skipped"):
+            result["probe"]["node_debug_skipped"] = probe["node_debug_skipped"]
     if data["mode"] == "live":
         result["api_requests"] = data["api_requests"]
     if params["report_dir"]:

@@ -254,6 +254,19 @@ kube_proxy:
   returned: when O(node_debug=true)
   type: list
   elements: dict
+dataplane_findings:
+  description:
+    - The findings of the data-plane checks alone (O(cilium_agent), O(node_debug)), also included in RV(findings)
+      (C(cilium.not_enforced), C(netpol.not_enforced), C(dataplane.cni_unhealthy), C(dataplane.kube_proxy_unhealthy)).
+  returned: unless in check mode
+  type: list
+  elements: dict
+node_debug_skipped:
+  description:
+    - Why the node debug pods of O(node_debug) were not run (the cluster refused them, for example Pod Security admission);
+      the other checks ran and are reported.
+  returned: when O(node_debug=true) and the node debug pod was refused
+  type: str
 skipped:
   description: True in check mode, when nothing was run.
   returned: in check mode

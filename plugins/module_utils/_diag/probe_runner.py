@@ -23,8 +23,27 @@ from . import probe_plan as plan
 PERMANENT_WAIT_REASONS = ("InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull", "CreateContainerError")
 
 
+def refusal_reason(exc, namespace, name):
+    """Why the cluster refused to create a probe pod, and what would let it run (RBAC, quota, admission)."""
+    said = exc.server_message or str(exc)
+    if exc.status == 403 and "exceeded quota" in said:
+        return (f"the cluster refused the probe pod {namespace}/{name}: a ResourceQuota of namespace {namespace} is used up ({said}). "
+                "Fix: choose another probe_namespace, or raise the quota.")
+    admission = any(text in said for text in ("violates PodSecurity", "admission webhook", "denied the request", "ValidatingAdmissionPolicy"))
+    if exc.status == 403 and not admission:
+        return (f"the identity may not create pods in namespace {namespace} (403 Forbidden: {said}); a view-only identity cannot run "
+                f"active probes. Fix: grant create on pods and pods/exec in {namespace} (or choose a probe_namespace where it may), "
+                "or run without active probes.")
+    return (f"admission refused the probe pod {namespace}/{name} ({exc.status}: {said}). Fix: choose a probe_namespace whose "
+            "Pod Security level and admission policies allow it, or a probe_image that your policies admit.")
+
+
 class ProbeError(Exception):
     """The probe run cannot go on (debug pod not running in time, a Service missing); the message says why and what to do."""
+
+
+class ProbeRefused(ProbeError):
+    """The cluster refused a probe pod (RBAC, quota, admission): the checks it would run are skipped with this reason."""
 
 
 class ProbeInterrupted(BaseException):
@@ -88,7 +107,13 @@ class ProbeRunner:  # pylint: disable=too-many-instance-attributes
     def create(self, manifest):
         meta = manifest["metadata"]
         self.created.append((meta["namespace"], meta["name"]))  # before the request: a timeout after the write still gets cleaned up
-        return self.client.request("POST", api_path("v1", "pods", meta["namespace"]), body=manifest)
+        try:
+            return self.client.request("POST", api_path("v1", "pods", meta["namespace"]), body=manifest)
+        except KubeApiError as exc:
+            if exc.status not in (400, 403, 422):
+                raise
+            self.created.pop()  # refused: nothing was created, nothing to delete
+            raise ProbeRefused(refusal_reason(exc, meta["namespace"], meta["name"])) from None
 
     def wait_running(self, namespace, name):
         """Poll the pod until it runs; ProbeError naming the last state after ``wait_timeout`` seconds."""
@@ -436,7 +461,10 @@ def run_probe_session(client, executor, opts, evaluator_factory=None):
                     if ev is not None and entry.get("endpoints") is not None:
                         extra += correlate.cilium_endpoint_findings(ev, entry["endpoints"], entry["node"], entry["agent_pod"])
             if opts.get("node_debug"):
-                session["kube_proxy"] = kube_proxy_truth(runner, nodes, targets)
+                try:
+                    session["kube_proxy"] = kube_proxy_truth(runner, nodes, targets)
+                except ProbeRefused as exc:  # a privileged node pod is refused where the debug pod was not: keep the checks that ran
+                    session["node_debug_skipped"] = str(exc)
                 for entry in session["kube_proxy"]:
                     extra += correlate.kube_proxy_findings(entry["node"], entry["checks"])
     except BaseException as exc:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag import probe_plan as plan
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, run_probe_session
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, ProbeRefused, run_probe_session
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.podexec import PodExec
 from tests.lab.kube_exec import NEVER_READY_IMAGE
@@ -130,3 +130,35 @@ def test_sigterm_while_waiting_deletes_the_pod(emu):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 3, out + err
     assert "interrupted" in out and debug_pods(emu) == []
+
+
+# ------------------------------------------------------------------ refusals (RBAC, quota, admission)
+
+
+def test_a_view_only_identity_gets_a_refusal_with_the_fix_and_nothing_to_clean(emu, client):
+    emu.forbid("create", "pods")
+    with pytest.raises(ProbeRefused) as info:
+        run_probe_session(client, PodExec(client.configuration), {"services": [{"namespace": "shop", "name": "web"}]})
+    assert "may not create pods in namespace default" in str(info.value) and "create on pods and pods/exec" in str(info.value)
+    assert info.value.session["deleted"] == [] and not [r for r in emu.requests if r["method"] == "DELETE"]
+
+
+@pytest.mark.parametrize(("status", "message", "needle"), [
+    (403, 'pods "x" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=10, limited: pods=10', "ResourceQuota"),
+    (403, 'pods "x" is forbidden: violates PodSecurity "baseline:latest": privileged', "Pod Security"),
+    (400, 'admission webhook "validate.kyverno.svc" denied the request: image not allowed', "admission refused"),
+])
+def test_quota_and_admission_refusals_say_which(emu, client, status, message, needle):
+    emu.faults.add({"match": {"method": "POST", "resource": "pods", "name": "aksnet-probe-*"}, "status": status, "message": message})
+    with pytest.raises(ProbeRefused) as info:
+        run_probe_session(client, PodExec(client.configuration), {"dns": ["web.shop.svc.cluster.local"]})
+    assert needle in str(info.value)
+
+
+def test_a_refused_node_debug_pod_keeps_the_probe_results(emu, client):
+    emu.faults.add({"match": {"method": "POST", "resource": "pods", "name": "aksnet-node-*"}, "status": 403,
+                    "message": 'pods "aksnet-node-x" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)'})
+    session = run_probe_session(client, PodExec(client.configuration), {"services": [{"namespace": "shop", "name": "web"}], "node_debug": True})
+    assert session["summary"]["passed"] >= 2 and session["kube_proxy"] == []
+    assert "admission refused" in session["node_debug_skipped"]
+    assert debug_pods(emu) == []
