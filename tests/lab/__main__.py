@@ -1,6 +1,7 @@
 """Run the local AKS lab.
 
-  python -m tests.lab up --dir DIR [--scenario FILE] [--empty]    start both servers in the background, write DIR/env.sh
+  python -m tests.lab up --dir DIR [--scenario FILE] [--empty] [--kube emulator|real]
+                                                                  start both servers in the background, write DIR/env.sh
   python -m tests.lab down --dir DIR                              stop them
   python -m tests.lab serve --dir DIR [--scenario FILE] [--empty] run in the foreground (what `up` starts)
   python -m tests.lab apply --dir DIR [--set K=V] FILE...         create or replace the objects of YAML files through
@@ -36,7 +37,7 @@ def _alive(pid):
 def serve(args):
     from .lab import Lab
 
-    lab = Lab(args.dir, scenario=args.scenario, cluster=not args.empty).start()
+    lab = Lab(args.dir, scenario=args.scenario, cluster=not args.empty, kube=args.kube).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -58,12 +59,13 @@ def up(args):
         cmd += ["--scenario", os.path.abspath(args.scenario)]
     if args.empty:
         cmd.append("--empty")
+    cmd += ["--kube", args.kube]
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(directory, "lab.log"), "ab") as log:
         proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     with open(_pidfile(directory), "w", encoding="utf-8") as handle:
         handle.write(str(proc.pid))
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + (180 if args.kube == "real" else 60)
     while time.monotonic() < deadline:
         if os.path.exists(env_file):
             print(f"lab: up (pid {proc.pid}); source {env_file}")
@@ -85,13 +87,21 @@ def down(args, quiet=False):
         pid = int(handle.read().strip() or 0)
     if pid and _alive(pid):
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _ in range(300):
             if not _alive(pid):
                 break
             time.sleep(0.1)
         else:
             os.kill(pid, signal.SIGKILL)
     os.unlink(pidfile)
+    # the real control plane's components run in their own sessions: none may outlive the lab
+    components = os.path.join(os.path.abspath(args.dir), "real", "pids")
+    if os.path.exists(components):
+        with open(components, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip().isdigit() and _alive(int(line)):
+                    os.killpg(int(line), signal.SIGKILL)
+        os.unlink(components)
     if not quiet:
         print("lab: down")
     return 0
@@ -176,6 +186,8 @@ def main(argv=None):
         if name in ("up", "serve"):
             p.add_argument("--scenario", help="snapshot-format file of Kubernetes objects to load into the emulator")
             p.add_argument("--empty", action="store_true", help="start without the cluster lab-aks (a demo provisions it)")
+            p.add_argument("--kube", choices=("emulator", "real"), default=os.environ.get("AKSNET_LAB_KUBE") or "emulator",
+                           help="Kubernetes back end: the emulator (default) or the real control plane built by make lab-binaries")
         if name == "apply":
             p.add_argument("--set", action="append", metavar="KEY=VALUE", help="replace ${KEY} in the files")
             p.add_argument("files", nargs="+")

@@ -35,8 +35,13 @@ def kubeconfig_text(name: str, server: str, ca_pem: str, token: str, user: str =
 class Lab:
     """Start with ``start()``, stop with ``stop()``; ``env`` holds the variables for the modules."""
 
-    def __init__(self, directory: str, scenario: str | None = None, cluster: bool = True):
+    def __init__(self, directory: str, scenario: str | None = None, cluster: bool = True, kube: str | None = None):
         self.directory = os.path.abspath(directory)
+        # "emulator" (tests/lab/kube.py, fast, needs nothing) or "real" (tests/lab/real_kube.py: kube-apiserver and friends
+        # built from Go modules by `make lab-binaries`); AKSNET_LAB_KUBE chooses when not given
+        self.kind = kube or os.environ.get("AKSNET_LAB_KUBE") or "emulator"
+        if self.kind not in ("emulator", "real"):
+            raise ValueError(f"kube must be emulator or real, got {self.kind!r}")
         self.scenario = scenario
         # False: Azure holds lab-rg and lab-vnet only, and the Kubernetes API serves an empty cluster until
         # a managed cluster named lab-aks is created in lab-rg (then its nodes and add-ons appear).
@@ -54,7 +59,12 @@ class Lab:
         with open(certs["ca"], encoding="utf-8") as handle:
             ca_pem = handle.read()
         token = secrets.token_urlsafe(24)
-        self.kube = KubeEmulator(token=token) if self.cluster else KubeEmulator(token=token, defaults=list)
+        if self.kind == "real":
+            from .real_kube import RealKube
+
+            self.kube = RealKube(token=token, directory=self.directory, defaults=None if self.cluster else list)
+        else:
+            self.kube = KubeEmulator(token=token) if self.cluster else KubeEmulator(token=token, defaults=list)
         kube_url = self.kube.start(certs["cert"], certs["key"])
         if self.scenario:
             self.load_scenario(self.scenario)
@@ -83,7 +93,10 @@ class Lab:
             "AKSNET_LAB_POD_SUBNET_ID": POD_SUBNET_ID,
             "AKSNET_LAB_CA": certs["ca"],
             "AKSNET_LAB_DIR": self.directory,
+            "AKSNET_LAB_KUBE": self.kind,
         }
+        if self.kind == "real":
+            self.env["AKSNET_LAB_VIEW_TOKEN"] = self.kube.view_token
         env_file = os.path.join(self.directory, "env.sh")
         tmp = env_file + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
