@@ -384,8 +384,8 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
                     spec.setdefault(key, current["spec"].get(key))
             stored = self.api("PUT", self._path(info, namespace, meta["name"]), obj)
         if status and "status" in info["subresources"]:
-            stored["status"] = status
-            stored = self.api("PUT", self._path(info, namespace, meta["name"], "status"), stored)
+            stored = self.api("PATCH", self._path(info, namespace, meta["name"], "status"), {"status": status},
+                              content_type="application/merge-patch+json")
         return stored
 
     def _put(self, group: str, plural: str, obj: dict[str, Any], event: str = "MODIFIED") -> dict[str, Any]:
@@ -396,11 +396,18 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         if current is None:
             return self._create_internal(obj)
         body = copy.deepcopy(obj)
-        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        stored = self.api("PUT", self._path(info, meta.get("namespace"), meta["name"]), body)
+        for attempt in range(5):
+            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            try:
+                stored = self.api("PUT", self._path(info, meta.get("namespace"), meta["name"]), body)
+                break
+            except RealApiError as exc:
+                if exc.status != 409 or attempt == 4:
+                    raise
+                current = self._get(group, plural, meta.get("namespace"), meta["name"]) or current
         if body.get("status") is not None and "status" in info["subresources"] and body.get("status") != stored.get("status"):
-            stored["status"] = body["status"]
-            stored = self.api("PUT", self._path(info, meta.get("namespace"), meta["name"], "status"), stored)
+            stored = self.api("PATCH", self._path(info, meta.get("namespace"), meta["name"], "status"), {"status": body["status"]},
+                              content_type="application/merge-patch+json")
         return stored
 
     def _remove(self, group: str, plural: str, obj: dict[str, Any]) -> None:
