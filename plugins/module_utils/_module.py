@@ -16,6 +16,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ._common.diff import readable_diff
 from ._azure.auth import AZURE_AUTH_SPEC, AzureAuthError, resolve_settings
 from ._azure.errors import AzureApiError, describe
 from ._azure.lro import OperationTimeout
@@ -132,10 +133,14 @@ class AksnetModule:
 
     def exit(self, **result):
         self._api_server_warnings()
+        if "diff" in result:
+            result["diff"] = readable_diff(result["diff"])
         self.module.exit_json(**result)
 
     def fail(self, msg, **result):
         self._api_server_warnings()
+        if "diff" in result:
+            result["diff"] = readable_diff(result["diff"])
         self.module.fail_json(msg=msg, **result)
 
     def run(self, func, action):
