@@ -80,7 +80,7 @@ options:
       - Static IPv4 address. Public (a Standard static public IP, for example from aksnet.networking.public_ip) or, with
         O(internal), a free private address of the subnet.
       - In check mode only, V((known after apply)) stands for a public IP that the same run creates (the
-        load_balancer role passes it): the diff then shows the annotation with that placeholder as its value.
+        load_balancer role passes it); the diff then shows the annotation with that placeholder as its value.
     type: str
   ip_resource_group:
     description:
