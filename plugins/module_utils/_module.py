@@ -16,10 +16,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ._common.diff import readable_diff
 from ._azure.auth import AZURE_AUTH_SPEC, AzureAuthError, resolve_settings
 from ._azure.errors import AzureApiError, describe
 from ._azure.lro import OperationTimeout
+from ._common.diff import readable_diff
 from ._kube.client import KUBE_AUTH_SPEC, KubeApiError, KubeConfigError
 
 # import name -> pip distribution, for the dependency check

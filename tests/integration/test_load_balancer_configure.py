@@ -51,12 +51,12 @@ def test_apply_prints_one_line_per_service_with_its_address(fresh_lab, tmp_path)
 
 
 def test_duplicates_and_a_shared_address_port_are_refused_before_any_write(fresh_lab, tmp_path):
-    twice = SERVICES + [dict(SERVICES[0], ports=[{"port": 81, "target_port": 8080}])]
+    twice = [*SERVICES, dict(SERVICES[0], ports=[{"port": 81, "target_port": 8080}])]
     proc = _run(fresh_lab, tmp_path, twice)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "Listed twice (namespace/name): default/shop" in out
-    shared = SERVICES + [{"name": "shop2", "selector": {"app": "shop"}, "ports": [{"port": 80}], "public_ip": {"name": "shop-ip"}}]
+    shared = [*SERVICES, {"name": "shop2", "selector": {"app": "shop"}, "ports": [{"port": 80}], "public_ip": {"name": "shop-ip"}}]
     proc = _run(fresh_lab, tmp_path, shared)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr

@@ -1,13 +1,14 @@
 """Fault injection for the lab's Kubernetes side, shared by the emulator and the real control plane's
 front proxy so that a test injects the same fault the same way on both back ends.
 
-  POST   /_lab/faults   {"match": {"method", "resource", "name", "namespace", "group", "path_contains"},
+  POST   /_lab/faults   {"match": {"method", "resource", "name", "namespace", "group", "path_contains", "dry_run"},
                          "status": 409|429|500|502|503|504|403|..., "retry_after": seconds, "reason", "message",
                          "delay": seconds, "reset_connection": true, "count": N}          -> 201 {"id": ...}
   GET    /_lab/faults   the pending faults
   DELETE /_lab/faults   clear them (POST /_lab/reset does too)
 
-``match`` keys are all optional (``dry_run``: true matches only dryRun=All writes, false only real ones); ``resource`` is the plural (``deployments``), ``name`` an fnmatch
+``match`` keys are all optional (``dry_run``: true matches only dryRun=All writes, false only real
+ones); ``resource`` is the plural (``deployments``), ``name`` an fnmatch
 pattern of the object's name (``coredns*``), ``method`` an HTTP method. A fault is consumed by each
 matching request until ``count`` (default 1) is used up. A fault answers with a Kubernetes ``Status``
 of ``status`` (with ``Retry-After`` when given), or, with ``reset_connection``, drops the connection

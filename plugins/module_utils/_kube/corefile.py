@@ -461,11 +461,12 @@ def _check_forward(key, args, line, errors, in_override):
 # directive outside this list makes CoreDNS refuse the whole Corefile ("Unknown directive").
 KNOWN_DIRECTIVES = frozenset(
     (
-        "metadata geoip cancel tls quic grpc_server https https3 timeouts multisocket reload nsid bufsize root bind debug trace ready "
-        "health pprof prometheus errors log dnstap local dns64 acl any chaos loadbalance tsig cache rewrite header dnssec "
-        "autopath minimal template transfer hosts route53 azure clouddns k8s_external kubernetes file auto secondary etcd "
-        "loop forward grpc erratic whoami on sign view nomad proxyproto"
-    ).split()
+        "metadata", "geoip", "cancel", "tls", "quic", "grpc_server", "https", "https3", "timeouts", "multisocket", "reload", "nsid", "bufsize", "root",
+        "bind", "debug", "trace", "ready", "health", "pprof", "prometheus", "errors", "log", "dnstap", "local", "dns64", "acl", "any", "chaos",
+        "loadbalance", "tsig", "cache", "rewrite", "header", "dnssec", "autopath", "minimal", "template", "transfer", "hosts", "route53", "azure",
+        "clouddns", "k8s_external", "kubernetes", "file", "auto", "secondary", "etcd", "loop", "forward", "grpc", "erratic", "whoami", "on", "sign",
+        "view", "nomad", "proxyproto",
+    )
 )
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
 _DNS_CLASSES = {"IN", "CH", "HS", "CS", "ANY"}

@@ -227,10 +227,12 @@ def test_directive_argument_shapes_are_checked(body, fragment):
 @pytest.mark.parametrize(
     "body",
     [
-        "errors\n    cache 30 example.com\n    log\n    health :8080\n    ready :8181\n    prometheus :9153\n    reload 30s 5s\n    loadbalance round_robin\n    loop",
+        "errors\n    cache 30 example.com\n    log\n    health :8080\n    ready :8181\n    prometheus :9153\n"
+        "    reload 30s 5s\n    loadbalance round_robin\n    loop",
         "template IN A example.com {\n        answer \"{{ .Name }} 60 IN A 10.0.0.1\"\n    }",
         "rewrite name exact old.example.com new.example.com",
-        "rewrite continue {\n        name regex (.*)\\.old\\.example\\.com {1}.new.example.com\n        answer name (.*)\\.new\\.example\\.com {1}.old.example.com\n    }",
+        "rewrite continue {\n        name regex (.*)\\.old\\.example\\.com {1}.new.example.com\n"
+        "        answer name (.*)\\.new\\.example\\.com {1}.old.example.com\n    }",
         "hosts {\n        10.0.0.1 a.example.com b.example.com\n        fallthrough\n    }",
         "forward . 1.1.1.1 {\n        max_fails 3\n        policy sequential\n    }",
         "log {\n        class denial error\n    }",
