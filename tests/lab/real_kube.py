@@ -775,7 +775,7 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         if route is not None:
             name = route.name or ((body.get("metadata") or {}).get("name") if isinstance(body, dict) else None)
             resource = f"{route.plural}/{route.sub}" if route.sub else route.plural
-            fault = self.faults.take(method, path, resource, route.namespace, name, route.group)
+            fault = self.faults.take(method, path, resource, route.namespace, name, route.group, "All" in request.query.getall("dryRun", []))
             if fault is not None:
                 with self._lock:
                     self._requests[-1]["fault"] = fault.id
