@@ -231,7 +231,7 @@ probe:
   description:
     - The active probe run (O(active=true)) - C(results) with what each check ran and got, C(debug_pod), C(deleted),
       C(stale_deleted), C(cilium), C(kube_proxy), C(node_debug_skipped) - as returned by M(aksnet.networking.probe).
-    - When the cluster refuses the debug pod (a view-only identity, a used-up quota, admission), there is no C(probe):
+    - When the cluster refuses the debug pod (a view-only identity, a used-up quota, admission), there is no C(probe);
       step 3 is C(skipped) with the reason and the other steps are reported.
   returned: when O(active=true), not in check mode, and the debug pod could run
   type: dict
