@@ -85,6 +85,12 @@ def load_snapshot(path: str) -> dict:
     meta: list = []
     for doc in _documents(text, path):
         _flatten(doc, objects, azure, meta)
+    if not any(isinstance(o, dict) and o.get("kind") in ("Pod", "Namespace") for o in objects):
+        found = sorted({str(o.get("kind")) for o in objects if isinstance(o, dict)})
+        raise SnapshotError(
+            f"snapshot {path} is not a cluster snapshot: it holds no Pods and no Namespaces"
+            + (f" (only {', '.join(found[:6])})" if found else " (no objects at all)")
+            + ". Capture one with the snapshot module, or kubectl get namespaces,pods,services,... -A -o yaml.")
     facts = None
     if azure:
         facts = {k: v for k, v in azure[-1].items() if k not in ("kind", "apiVersion")}

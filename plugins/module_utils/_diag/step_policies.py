@@ -520,8 +520,9 @@ class _Run:
                          f"Fix spec.endpointSelector to the pods' labels (kubectl get pods {'-n ' + p.namespace if p.namespace else '-A'} --show-labels); "
                          f"{_kubectl(p.kind, p.namespace, p.name)}",
                          {"policy": p.ref, "endpoint_selector": p.selector.describe(), "closest_pods": closest})
-            if self.cilium_on is not False:
-                self._deny_only(p)
+            # What a policy's content does is reported whether or not an agent enforces it today
+            # (the not-enforced finding says that separately), like the FQDN/DNS check below.
+            self._deny_only(p)
         for (kind, ns, name), obj in sorted(raw.items(), key=lambda x: (x[0][0], x[0][1] or "", x[0][2])):
             if ns is not None and not self.in_scope(ns):
                 continue
