@@ -211,7 +211,10 @@ diagnostics:
           remediation: Fix the Service selector or the pod labels.
           evidence: {selector: {app: web}}
     facts:
-      description: Object counts per kind, namespaces analysed, the normalised cluster facts, kinds that could not be read, and the data source.
+      description:
+        - Object counts per kind, namespaces analysed, the normalised cluster facts, kinds that could not be read,
+          C(source) (C(live) or C(snapshot)), C(server), and C(snapshot_info) - for a snapshot its C(SnapshotInfo)
+          (C(redacted), C(captured_at), C(collection_version), C(cluster.server), C(cluster.context)), else null.
       type: dict
 report_paths:
   description: Files written, by format.
@@ -322,8 +325,10 @@ def run(mod):
     for step in diagnostics["steps"]:
         if step["step"] == 3 and probe_error and step["status"] == "skipped":
             step["reason"] = probe_error
-    diagnostics["facts"]["source"] = {"mode": data["mode"], "snapshot": params["snapshot"], "server": data["info"].get("server"),
-                                      "taken_at": data["info"].get("taken_at")}
+    diagnostics["facts"]["source"] = data["mode"]
+    diagnostics["facts"]["snapshot_path"] = params["snapshot"]
+    diagnostics["facts"]["server"] = data["info"].get("server") if data["mode"] == "live" else data["info"]["snapshot_info"]["cluster"]["server"]
+    diagnostics["facts"]["snapshot_info"] = data["info"].get("snapshot_info")
     for ns in diagnostics["facts"].get("namespaces_not_found") or []:
         mod.warn(f"namespaces: {ns!r} does not exist in the cluster data; nothing was analysed there.")
     result = {"changed": False, "diagnostics": diagnostics, "mode": data["mode"]}

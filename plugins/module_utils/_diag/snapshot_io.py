@@ -17,6 +17,11 @@ _DOC_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 AZURE_FACTS_KIND = "AzureNetworkFacts"
 AZURE_FACTS_API_VERSION = "aksnet.networking/v1"
 SNAPSHOT_META_KIND = "SnapshotInfo"
+# galaxy.yml's version (a unit test keeps them equal): recorded in every snapshot's SnapshotInfo.
+COLLECTION_VERSION = "0.1.0"
+
+# file name ending -> format the snapshot module writes
+FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 
 class SnapshotError(Exception):
@@ -98,15 +103,50 @@ def load_snapshot(path: str) -> dict:
     return {"objects": objects, "azure": facts, "info": info}
 
 
-def render_snapshot(objects: list, azure_facts: dict | None = None, info: dict | None = None) -> str:
-    """The snapshot file's text: multi-document YAML whose documents are written as JSON.
+def snapshot_info(info: dict | None) -> dict:
+    """The SnapshotInfo contract fields of a loaded snapshot's ``info`` (older snapshots: defaults).
 
-    The first document is the ``kind: List`` of Kubernetes objects; ``SnapshotInfo`` (when and from
-    where it was taken, skipped kinds) and ``AzureNetworkFacts`` follow as top-level documents.
+    ``{redacted, captured_at, collection_version, cluster: {server, context}}``. Snapshots written
+    before SnapshotInfo carried these (``taken_at``, ``server`` at the top) or by kubectl (no
+    SnapshotInfo at all: not known to be redacted) still give every field, None when unknown.
     """
-    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}]
+    info = info or {}
+    cluster = info.get("cluster") if isinstance(info.get("cluster"), dict) else {}
+    return {
+        "redacted": bool(info.get("redacted", False)),
+        "captured_at": info.get("captured_at") or info.get("taken_at"),
+        "collection_version": info.get("collection_version"),
+        "cluster": {"server": cluster.get("server") or info.get("server"), "context": cluster.get("context")},
+    }
+
+
+def snapshot_format(path: str) -> str:
+    """``json`` or ``yaml`` from the file name; SnapshotError for any other ending."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise SnapshotError(f"dest {path!r}: the snapshot format follows the file name, and {ext or 'no extension'!r} is not one it writes; "
+                            "name the file .json (a JSON kind: List) or .yaml / .yml (YAML documents).")
+    return FORMATS[ext]
+
+
+def render_snapshot(objects: list, azure_facts: dict | None = None, info: dict | None = None, fmt: str = "json") -> str:
+    """The snapshot file's text in ``fmt``.
+
+    ``json``: one JSON ``kind: List`` whose items are the Kubernetes objects followed by the
+    ``SnapshotInfo`` (when, from where, redacted or not, skipped kinds) and ``AzureNetworkFacts``
+    documents. ``yaml``: YAML documents, the ``kind: List`` of objects first, then those two.
+    """
+    extra = []
     if info:
-        docs.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": SNAPSHOT_META_KIND}, **info))
+        extra.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": SNAPSHOT_META_KIND}, **info))
     if azure_facts:
-        docs.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": AZURE_FACTS_KIND}, **azure_facts))
-    return "---\n".join(json.dumps(doc, sort_keys=True) + "\n" for doc in docs)
+        extra.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": AZURE_FACTS_KIND}, **azure_facts))
+    if fmt == "json":
+        return json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects) + extra}, sort_keys=True) + "\n"
+    if fmt != "yaml":
+        raise ValueError(f"snapshot format {fmt!r}: json or yaml")
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}] + extra
+    return yaml.dump_all(docs, Dumper=dumper, sort_keys=True, default_flow_style=False, explicit_start=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .._kube.collect import collect
 from .._kube.kinds import DIAGNOSTIC_KINDS
-from .snapshot_io import load_snapshot
+from .snapshot_io import load_snapshot, snapshot_info
 
 # What policy evaluation needs (netpol_check): fewer LISTs than a full diagnostics run.
 POLICY_KINDS = ("Namespace", "Pod", "DaemonSet", "NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
@@ -44,8 +44,9 @@ def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIA
     if snapshot:
         snap = load_snapshot(snapshot)
         skipped = dict((snap["info"] or {}).get("skipped") or {})
+        info = dict(snap["info"] or {}, snapshot_info=snapshot_info(snap["info"]))
         return {"mode": "snapshot", "objects": snap["objects"], "skipped": skipped, "azure": snap["azure"],
-                "info": snap["info"], "api_requests": 0}
+                "info": info, "api_requests": 0}
     if client is None:
         raise ValueError("gather needs a snapshot path or a Kubernetes client")
     before = client.request_count
