@@ -142,11 +142,11 @@ def render_snapshot(objects: list, azure_facts: dict | None = None, info: dict |
     if azure_facts:
         extra.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": AZURE_FACTS_KIND}, **azure_facts))
     if fmt == "json":
-        return json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects) + extra}, sort_keys=True) + "\n"
+        return json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": [*objects, *extra]}, sort_keys=True) + "\n"
     if fmt != "yaml":
         raise ValueError(f"snapshot format {fmt!r}: json or yaml")
     import yaml  # pylint: disable=import-outside-toplevel
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}] + extra
+    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}, *extra]
     return yaml.dump_all(docs, Dumper=dumper, sort_keys=True, default_flow_style=False, explicit_start=True)

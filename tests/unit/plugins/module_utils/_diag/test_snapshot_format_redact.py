@@ -34,7 +34,7 @@ def test_format_follows_the_extension(tmp_path):
     objects = healthy_system()
     assert snapshot_format("a/snap.json") == "json" and snapshot_format("s.YAML") == "yaml" and snapshot_format("s.yml") == "yaml"
     for bad in ("snap.txt", "snap"):
-        with pytest.raises(SnapshotError, match="json.*yaml"):
+        with pytest.raises(SnapshotError, match=r"json.*yaml"):
             snapshot_format(bad)
     text = render_snapshot(objects, {"cluster": {"name": "c"}}, INFO, "json")
     doc = json.loads(text)  # one JSON document, not "---"-separated YAML
@@ -109,7 +109,8 @@ def _findings(objects, tmp_path, name):
 
 def test_redacted_snapshot_gives_the_same_findings(tmp_path):
     scenario = yaml.safe_load(SCENARIO.read_text())
-    objects = healthy_system() + [
+    objects = [
+        *healthy_system(),
         configmap("coredns-custom", "kube-system", {"broken.server": "shop.local:53 { forward . }"}),
         configmap("cluster-autoscaler-status", "kube-system", {"status": "Health: Healthy"}),
     ]
