@@ -225,6 +225,19 @@ api_requests:
   description: Number of Kubernetes API requests made (one per kind and page, never per object).
   returned: in live mode
   type: int
+console:
+  description:
+    - The run's summary for a console, whatever the number of findings - counts per severity, each step's status with
+      its counts, the top 20 finding lines (findings of one code and severity over many resources grouped into one line
+      with a count and the number of namespaces), and the report paths. No line is longer than 160 characters, except a report path.
+      Every finding stays in RV(diagnostics.findings).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "diagnostics (snapshot): 141 error(s), 2 warning(s), 0 info(s) in 143 finding(s)"
+    - "step 4 policies: failed (140 errors, 2 warnings)"
+    - "error netpol.selects_no_pods \u00d7140 in 12 namespaces (e.g. NetworkPolicy shop/p): ..."
 mode:
   description: Where the objects came from.
   returned: always
@@ -240,6 +253,7 @@ probe:
 
 import os
 
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.console import summary_lines
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
@@ -344,6 +358,7 @@ def run(mod):
         except OSError as exc:
             raise ModuleFailure(f"report_dir {params['report_dir']!r}: cannot write the reports ({exc.strerror}); "
                                 "choose a writable directory.", **result) from None
+    result["console"] = summary_lines(diagnostics, data["mode"], result.get("report_paths"))
     levels = FAIL_LEVELS[params["fail_on"]]
     bad = [f for f in diagnostics["findings"] if f["severity"] in levels]
     if bad:
