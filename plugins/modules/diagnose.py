@@ -255,6 +255,7 @@ import os
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.console import summary_lines
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.helpers import gc_paused
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import write_reports
@@ -309,6 +310,14 @@ def _active(mod, index, cluster_facts):
 
 
 def run(mod):
+    # A large snapshot is hundreds of thousands of live objects: every automatic collection of
+    # the cyclic GC would walk them all (a third of a large run). The module process is short-lived;
+    # reference counting frees what the run drops.
+    with gc_paused():
+        return _run(mod)
+
+
+def _run(mod):
     params = mod.params
     _validate(params)
     client = mod.kube_unless_snapshot(params["snapshot"])

@@ -158,7 +158,8 @@ def _context_name(params):
         return kubeconfig.get("current-context")
     if params.get("host") and not kubeconfig:
         return None
-    path = os.path.expanduser(kubeconfig or os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)[0])
+    env = os.environ.get("KUBECONFIG")
+    path = kubeconfig or (env.split(os.pathsep)[0] if env else os.path.join(os.environ.get("HOME", "/"), ".kube", "config"))
     try:
         import yaml  # pylint: disable=import-outside-toplevel
 

@@ -24,6 +24,9 @@ COLLECTION_VERSION = "0.1.0"
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 
+_SPECIAL_KINDS = frozenset((AZURE_FACTS_KIND, SNAPSHOT_META_KIND, "List"))
+
+
 class SnapshotError(Exception):
     """The snapshot file cannot be read; the message says why and what to do."""
 
@@ -37,8 +40,14 @@ def _yaml_loader():
 def _documents(text: str, path: str) -> list:
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
-        # Fast path: one JSON document, or JSON documents separated by YAML's "---" lines
-        # (what render_snapshot writes). Anything else falls through to the YAML parser.
+        # Fast path: one JSON document (what the snapshot module writes for .json), or JSON
+        # documents separated by YAML's "---" lines (older snapshots). Anything else: YAML.
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            return doc if isinstance(doc, list) else [doc]
         try:
             docs = [json.loads(part) for part in _DOC_SEPARATOR.split(text) if part.strip()]
         except ValueError:
@@ -53,6 +62,15 @@ def _documents(text: str, path: str) -> list:
 
 
 def _flatten(doc, objects: list, azure: list, meta: list) -> None:
+    if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        # the common case, without a call per item: plain objects are appended as they are
+        append = objects.append
+        for item in doc["items"]:
+            if isinstance(item, dict) and isinstance(item.get("kind"), str) and item["kind"] not in _SPECIAL_KINDS and "items" not in item:
+                append(item)
+            else:
+                _flatten(item, objects, azure, meta)
+        return
     if isinstance(doc, list):
         for item in doc:
             _flatten(item, objects, azure, meta)
