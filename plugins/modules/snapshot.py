@@ -15,7 +15,9 @@ description:
     their CRDs) and writes them as a C(kind=List) snapshot, the format the diagnostics modules read.
   - A kind the caller may not list (403) or that the cluster does not serve (404, e.g. Cilium CRDs) is recorded
     in the snapshot and in RV(skipped_kinds) with the reason; the rest is still captured.
-  - Secrets are never captured. C(metadata.managedFields) is dropped. The file is written with mode C(0600)
+  - Secrets are captured as metadata only - namespace, name and whether their type is C(kubernetes.io/tls) - from two
+    C(PartialObjectMetadataList) LISTs (every Secret, and those with field selector C(type=kubernetes.io/tls)); their data,
+    labels and annotations are never requested or stored. C(metadata.managedFields) is dropped. The file is written with mode C(0600)
     because pod specs may carry sensitive environment values; an existing file with another mode is set back to C(0600) (changed).
   - The format follows the file name - C(.json) writes one JSON C(kind=List), C(.yaml) or C(.yml) writes YAML documents;
     any other name is refused before the cluster is read.
@@ -181,7 +183,7 @@ def run(mod):
     if params["page_size"] < 1:
         raise ModuleFailure(f"page_size {params['page_size']} must be at least 1.")
     client = mod.kube()
-    objects, skipped = collect(client, namespaces=params["namespaces"], page_size=params["page_size"])
+    objects, skipped = collect(client, namespaces=params["namespaces"], page_size=params["page_size"], secrets=True)
     if params["redact"]:
         objects = redact_objects(objects)
     info = {"redacted": params["redact"], "collection_version": COLLECTION_VERSION,

@@ -50,6 +50,7 @@ def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIA
     if client is None:
         raise ValueError("gather needs a snapshot path or a Kubernetes client")
     before = client.request_count
-    objects, skipped = collect(client, namespaces=namespaces, page_size=page_size, kinds=kinds)
+    # Secrets (metadata only) for the full diagnostics: step 6 checks Ingress TLS secrets
+    objects, skipped = collect(client, namespaces=namespaces, page_size=page_size, kinds=kinds, secrets=kinds == DIAGNOSTIC_KINDS)
     return {"mode": "live", "objects": objects, "skipped": skipped, "azure": None,
             "info": {"server": client.host, "namespaces": namespaces}, "api_requests": client.request_count - before}
