@@ -64,3 +64,17 @@ def test_fleet_mode_loads_only_the_fleet_plays(tmp_path):
     output = proc.stdout + proc.stderr
     plays = re.findall(r"^\s*play #\d+ \((.*?)\): (.*?)\s", output, re.M)
     assert [p[1] for p in plays] == ["Diagnose", "Fleet"], output
+
+
+def test_malformed_object_fails_the_run_under_fail_on_error(tmp_path):
+    """13.9: a Service with spec.ports "eighty" once crashed step 2 into "skipped" and the run passed."""
+    snap = tmp_path / "malformed.json"
+    items = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+             {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": "shop", "name": "web"},
+              "spec": {"selector": {"app": "web"}, "ports": "eighty"}}]
+    snap.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    proc = run_playbook(_NoLab(), "playbooks/diagnose.yml", {"diagnostics_snapshot": str(snap), "diagnostics_fail_on": "error"})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert "step 2 services: failed (1 error)" in output
+    assert "object.malformed Service shop/web" in output and "spec.ports must be a list" in output
