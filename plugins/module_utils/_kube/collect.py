@@ -52,8 +52,9 @@ def _list_metadata(client, plural, namespace, field_selector, page_size):
         headers = client._headers()  # pylint: disable=protected-access
         headers["Accept"] = PARTIAL_METADATA_ACCEPT
         client.request_count += 1
+        url = client.host + path + "?" + urlencode(query)
         try:
-            response = client._http.request("GET", client.host + path + "?" + urlencode(query), headers=headers, timeout=client.timeout)  # pylint: disable=protected-access
+            response = client._http.request("GET", url, headers=headers, timeout=client.timeout)  # pylint: disable=protected-access
         except client._urllib3.exceptions.HTTPError as exc:  # pylint: disable=protected-access
             raise KubeApiError(f"Could not list {plural} metadata at {client.host}: {exc}") from None
         page = client._decode("GET", path, response)  # pylint: disable=protected-access
