@@ -34,12 +34,13 @@ def cluster_facts_from_azure(azure):
     return None
 
 
-def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIAGNOSTIC_KINDS):
+def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIAGNOSTIC_KINDS, secrets=None):
     """Objects to analyse: ``{mode, objects, skipped, azure, info, api_requests}``.
 
     ``snapshot``: path of a snapshot file (no request is made; ``skipped`` are the kinds the snapshot
     could not capture). Otherwise ``client`` (a ``KubeClient``) lists ``kinds`` once each, paginated,
-    restricted to ``namespaces`` when given; ``api_requests`` counts the requests made.
+    restricted to ``namespaces`` when given; ``api_requests`` counts the requests made. ``secrets``:
+    also list Secrets as metadata only (default: for the full ``DIAGNOSTIC_KINDS``, step 6 reads them).
     """
     if snapshot:
         snap = load_snapshot(snapshot)
@@ -50,7 +51,8 @@ def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIA
     if client is None:
         raise ValueError("gather needs a snapshot path or a Kubernetes client")
     before = client.request_count
-    # Secrets (metadata only) for the full diagnostics: step 6 checks Ingress TLS secrets
-    objects, skipped = collect(client, namespaces=namespaces, page_size=page_size, kinds=kinds, secrets=kinds == DIAGNOSTIC_KINDS)
+    if secrets is None:
+        secrets = kinds == DIAGNOSTIC_KINDS
+    objects, skipped = collect(client, namespaces=namespaces, page_size=page_size, kinds=kinds, secrets=secrets)
     return {"mode": "live", "objects": objects, "skipped": skipped, "azure": None,
             "info": {"server": client.host, "namespaces": namespaces}, "api_requests": client.request_count - before}
