@@ -180,7 +180,7 @@ class KubeClient:
             headers["Content-Type"] = content_type
         return headers
 
-    def request(self, method: str, path: str, query: dict | None = None, body=None, content_type: str | None = None):
+    def request(self, method: str, path: str, query: dict | None = None, body=None, content_type: str | None = None, accept: str | None = None):
         """Send one request and return the decoded JSON body; errors raise KubeApiError.
 
         Transient failures (429, 5xx, a connection reset) are retried with bounded backoff that honours
@@ -199,7 +199,7 @@ class KubeClient:
             attempt += 1
             self.request_count += 1
             try:
-                response = self._send(method, url, data, content_type)
+                response = self._send(method, url, data, content_type, accept)
             except _ConnectionReset:
                 delay = retry_delay(method, attempt, waited)
                 if delay is None:
@@ -225,9 +225,12 @@ class KubeClient:
                     return resolved
             return self._decode(method, path, response, attempt)
 
-    def _send(self, method, url, data, content_type):
+    def _send(self, method, url, data, content_type, accept=None):
+        headers = self._headers(content_type)
+        if accept:
+            headers["Accept"] = accept
         try:
-            return self._http.request(method, url, body=data, headers=self._headers(content_type), timeout=self.timeout)
+            return self._http.request(method, url, body=data, headers=headers, timeout=self.timeout)
         except self._urllib3.exceptions.SSLError as exc:
             raise KubeApiError(
                 f"TLS verification of the Kubernetes API at {self.host} failed ({_short(exc)}). "
