@@ -138,8 +138,8 @@ def _lose_first_answer(client, method):
 
     real_send, lost = client._send, []
 
-    def send(m, url, data, content_type):
-        response = real_send(m, url, data, content_type)
+    def send(m, url, data, content_type, accept=None):
+        response = real_send(m, url, data, content_type, accept)
         if m == method and not lost:
             lost.append(url)
             raise client_module._ConnectionReset()
