@@ -183,6 +183,14 @@ options:
         address planning. Not sent to Azure.
     type: str
     default: "1"
+  allow_migration:
+    description:
+      - Allow an irreversible in-place migration, for example kubenet to Azure CNI Overlay or the Cilium dataplane, which
+        reimage every node pool and cannot be undone.
+      - Without it such a change fails before any write, naming the migration and its effect; check mode and diff still show
+        the planned migration (RV(migrations)).
+    type: bool
+    default: false
   validate:
     description:
       - Run the preflight before any request (and refuse changes Azure cannot make in place).
@@ -426,6 +434,7 @@ ARGUMENT_SPEC = {
     "avoid_cidrs": {"type": "list", "elements": "str"},
     "max_surge": {"type": "str", "default": "1"},
     "validate": {"type": "bool", "default": True},
+    "allow_migration": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 1800},
 }
@@ -576,13 +585,23 @@ class ClusterRunner:
     def present(self):
         params = self.params
         warnings = []
+        current = None
         if params["validate"]:
             errors, warnings = self.preflight()
+            if errors and not params.get("location"):
+                # Without location this can only be an update (a create needs one), and only the options given are
+                # compared: judge a partial update together with the profile the cluster runs. Read it (a GET,
+                # nothing is changed) and judge again. A plan with location is judged as given, before any request.
+                self.require_sdk()
+                current = self.get_cluster()
+                if current is None:
+                    raise _preflight_failure(errors, warnings, "the cluster does not exist, nothing was sent to Azure")
+                errors, warnings = self.preflight(current=current)
             if errors:
-                raise _preflight_failure(errors, warnings, "nothing was sent to Azure")
+                raise _preflight_failure(errors, warnings, "nothing was sent to Azure" if current is None else "the cluster was read, nothing was changed")
         self.require_sdk()
         desired = build_desired(params)
-        current = self.get_cluster()
+        current = current or self.get_cluster()
         result = self.create(desired, warnings) if current is None else self.update(current, desired, warnings)
         for text in warnings:
             self.warn(text)
@@ -616,6 +635,23 @@ class ClusterRunner:
         result["cluster"] = cluster_facts(created.as_dict() if created is not None else self.get_cluster())
         return result
 
+    def reconcile(self, current, body):
+        """A cluster left in provisioning state Failed: PUT its own body again, which AKS accepts to recover it."""
+        result = {"changed": True, "cluster": cluster_facts(current), "diff": {"before": {"provisioning_state": "Failed"},
+                                                                              "after": {"provisioning_state": "Succeeded"}},
+                  "migrations": [], "reconciled": True}
+        self.warn(f"cluster {self.name} was in provisioning state Failed (an earlier operation failed); "
+                  + ("it would be reconciled with a PUT of its current configuration." if self.mod.check_mode
+                     else "reconciling it with a PUT of its current configuration, as 'az aks update' does."))
+        if self.mod.check_mode:
+            return result
+        self._sync_cidr_lists(body)
+        what = f"reconcile AKS cluster {self.name} in {self.group} (provisioning state Failed)"
+        poller = self.client.managed_clusters.begin_create_or_update(self.group, self.name, body, **self._lro_kwargs())
+        updated = self._finish(poller, what)
+        result["cluster"] = cluster_facts(updated.as_dict() if updated is not None else self.get_cluster())
+        return result
+
     def update(self, current, desired, warnings):
         params = self.params
         state = str(get_path(current, ("properties", "provisioningState")) or "")
@@ -627,9 +663,9 @@ class ClusterRunner:
                     errors=refused,
                 )
         changed, body, diff = compute_update(current, desired, params["append_tags"])
+        if not changed and state.lower() == "failed":
+            return self.reconcile(current, body)
         if not changed:
-            if state.lower() == "failed":
-                self.warn(f"cluster {self.name} is in provisioning state Failed; run with a change, or reconcile it with 'az aks update', to repair it.")
             return {"changed": False, "cluster": cluster_facts(current), "diff": {"before": {}, "after": {}}, "migrations": []}
         if params["validate"]:
             node_cidr, pod_cidr = self.subnet_cidrs(current)
@@ -645,6 +681,14 @@ class ClusterRunner:
             if new_errors:
                 raise _preflight_failure(new_errors, warnings, "nothing was changed")
         found = migrations(current, desired)
+        if found and not params["allow_migration"] and not self.mod.check_mode:
+            names = "; ".join(f"{item['name']} ({item['description']}; {item['notes']})" for item in found)
+            raise ModuleFailure(
+                f"Cluster {self.name!r}: this change is an irreversible in-place migration: {names}. It reimages every node pool "
+                "and cannot be undone. Nothing was sent to Azure. Set allow_migration: true (role: cluster_allow_migration) to run it; "
+                "check mode and diff show the plan without it.",
+                migrations=found, diff=diff,
+            )
         for item in found:
             warnings.append(f"migration {item['name']}: {item['description']}; {item['notes']}")
         self._sync_cidr_lists(body)

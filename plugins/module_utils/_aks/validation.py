@@ -284,7 +284,21 @@ def _check_service_range(report, net, nets):
             report.error(
                 "network.dns_service_ip",
                 net.get("dns_service_ip"),
-                f"is the first address of network.service_cidr {service}, which AKS gives to kubernetes.default.svc",
+                f"is the network address of network.service_cidr {service}, which no Service can have",
+                f"use another address such as {service.network_address + 10}",
+            )
+        elif dns == service.network_address + 1:
+            report.error(
+                "network.dns_service_ip",
+                net.get("dns_service_ip"),
+                f"is the first usable address of network.service_cidr {service}, which the API server takes for kubernetes.default",
+                f"use another address such as {service.network_address + 10}",
+            )
+        elif service.num_addresses > 2 and dns == service.broadcast_address:
+            report.error(
+                "network.dns_service_ip",
+                net.get("dns_service_ip"),
+                f"is the last address of network.service_cidr {service}, which is not allocatable",
                 f"use another address such as {service.network_address + 10}",
             )
     elif (net.get("service_cidr") is None) != (net.get("dns_service_ip") is None):

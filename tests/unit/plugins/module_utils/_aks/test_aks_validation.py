@@ -59,11 +59,25 @@ RULES = [
         "network.dns_service_ip: '10.1.0.10' is outside network.service_cidr 10.0.0.0/16",
     ),
     (
-        "dns first address",
+        "dns network address",
         plan(dns_service_ip="10.0.0.0"),
-        plan(dns_service_ip="10.0.0.1"),
+        plan(dns_service_ip="10.0.0.2"),
         {},
-        "network.dns_service_ip: '10.0.0.0' is the first address of network.service_cidr",
+        "network.dns_service_ip: '10.0.0.0' is the network address of network.service_cidr",
+    ),
+    (
+        "dns first usable address (kubernetes.default)",
+        plan(dns_service_ip="10.0.0.1"),
+        plan(dns_service_ip="10.0.0.2"),
+        {},
+        "network.dns_service_ip: '10.0.0.1' is the first usable address of network.service_cidr 10.0.0.0/16, which the API server takes",
+    ),
+    (
+        "dns last address",
+        plan(dns_service_ip="10.0.255.255"),
+        plan(dns_service_ip="10.0.255.254"),
+        {},
+        "network.dns_service_ip: '10.0.255.255' is the last address of network.service_cidr",
     ),
     (
         "service overlaps pod",
