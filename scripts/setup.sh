@@ -32,4 +32,4 @@ echo "$VENV/collections" > "$site/aksnet-collection.pth"
 "$VENV/bin/python" scripts/ansible_test_offline.py
 
 echo "$want" > "$STAMP"
-echo "setup: ready ($("$VENV/bin/ansible" --version | head -1))"
+echo "setup: ready ($("$VENV/bin/ansible" --version | sed -n 1p))"

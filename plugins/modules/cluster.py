@@ -341,8 +341,16 @@ diff:
   sample:
     before: {system_pool: {count: 3}, tags: {env: dev}}
     after: {system_pool: {count: 5}, tags: {env: prod}}
+reconciled:
+  description:
+    - True when the cluster was found in provisioning state Failed (an earlier operation failed) and was reconciled with a
+      PUT of its own configuration, which AKS accepts to recover it (would be, in check mode).
+  returned: when the cluster was in provisioning state Failed
+  type: bool
 migrations:
-  description: Supported in-place migrations this run performs (or would perform in check mode).
+  description:
+    - Supported in-place migrations this run performs (or would perform in check mode). Irreversible ones need
+      O(allow_migration=true); without it they are returned with the failure.
   returned: always
   type: list
   elements: dict
