@@ -158,6 +158,7 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
             os.path.join(bindir, "kube-controller-manager"), f"--kubeconfig={kubeconfig}", "--leader-elect=false", "--secure-port=0",
             "--controllers=deployment-controller,replicaset-controller,daemonset-controller,endpoints-controller,endpointslice-controller,"
             "endpointslice-mirroring-controller,namespace-controller,garbage-collector-controller,serviceaccount-controller,"
+            "clusterrole-aggregation-controller,"
             "node-lifecycle-controller",
             f"--service-account-private-key-file={self.directory}/sa.key", "--use-service-account-credentials=false",
             "--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10", "--concurrent-namespace-syncs=10",
