@@ -21,7 +21,7 @@ step() { echo; echo "==== demo [$(( $(date +%s) - start ))s] $*"; }
 
 rm -rf "${OUT:?}/report" "$OUT/snapshot-report" "$OUT/kubeconfig" "$OUT/snapshot.json"
 step "starting the lab (ARM simulator + Kubernetes emulator) with an empty resource group and VNet"
-$PY -m tests.lab up --dir "$LAB_DIR" --empty
+$PY -m tests.lab up --dir "$LAB_DIR" --empty --kube "${LAB:-emulator}"
 trap '$PY -m tests.lab down --dir "$LAB_DIR" >/dev/null' EXIT
 # shellcheck disable=SC1091
 source "$LAB_DIR/env.sh"

@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ._azure.auth import AZURE_AUTH_SPEC, AzureAuthError, resolve_settings
 from ._azure.errors import AzureApiError, describe
 from ._azure.lro import OperationTimeout
+from ._common.diff import readable_diff
 from ._kube.client import KUBE_AUTH_SPEC, KubeApiError, KubeConfigError
 
 # import name -> pip distribution, for the dependency check
@@ -132,6 +133,8 @@ class AksnetModule:
 
     def exit(self, **result):
         self._api_server_warnings()
+        if "diff" in result:
+            result["diff"] = readable_diff(result["diff"])
         self.module.exit_json(**result)
 
     def fail(self, msg, **result):
@@ -139,6 +142,8 @@ class AksnetModule:
         # fail_json(warnings=...) is deprecated in ansible-core 2.19 (removed in 2.23): warnings go through warn()
         for text in result.pop("warnings", None) or []:
             self.module.warn(text)
+        if "diff" in result:
+            result["diff"] = readable_diff(result["diff"])
         self.module.fail_json(msg=msg, **result)
 
     def run(self, func, action):

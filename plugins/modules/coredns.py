@@ -17,7 +17,15 @@ description:
     C(.override), balanced braces, well-formed zones and upstream addresses, no forward of C(cluster.local)).
   - The ConfigMap is written only when its content changes; then the C(coredns) Deployment is restarted the way
     C(kubectl rollout restart) does (the C(kubectl.kubernetes.io/restartedAt) pod template annotation) and, with
-    O(wait), the module waits until the new pods are ready. An unchanged run never restarts CoreDNS.
+    O(wait), the module waits until the new pods are ready.
+  - The restart also records, as the pod template annotation C(aksnet.networking/coredns-custom-sha256), the hash
+    of the ConfigMap content the new pods start with. A run whose ConfigMap is unchanged still restarts CoreDNS
+    when that hash differs (an earlier restart failed, or CoreDNS was never restarted by this module), so a lost
+    restart is made up by the next run; otherwise an unchanged run never restarts CoreDNS.
+  - A failed restart fails the task with C(changed=true) when the ConfigMap was written.
+  - Corefile checks cover the directive names (only plugins CoreDNS on AKS has), the argument shapes of the common
+    plugins (forward, cache, log, errors, hosts, rewrite, template, health, ready, prometheus, reload, loadbalance,
+    loop) and two server blocks for one zone and port across entries.
 author:
   - aksnet.networking contributors (@aksnet)
 options:
@@ -131,6 +139,10 @@ restarted:
   description: Whether CoreDNS was restarted (in check mode, whether it would be).
   returned: always
   type: bool
+restart_reason:
+  description: Why CoreDNS was restarted although the ConfigMap did not change.
+  returned: when CoreDNS was restarted for a stale configuration hash
+  type: str
 rollout:
   description: The Deployment's replica counts once the rollout finished (after a restart with O(wait)).
   returned: when restarted and waited
@@ -143,6 +155,8 @@ api_requests:
 """
 
 import datetime
+import hashlib
+import json
 
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.apply import ensure_object, wait_for
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeApiError, api_path
@@ -159,6 +173,20 @@ from ansible_collections.aksnet.networking.plugins.module_utils._module import A
 
 DEPLOYMENT = "coredns"
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+# what the running CoreDNS pods were started with: the hash of the coredns-custom data, on the pod template
+CONFIG_HASH_ANNOTATION = "aksnet.networking/coredns-custom-sha256"
+
+
+def config_hash(data):
+    """sha256 of the ConfigMap data (keys sorted), as recorded on the CoreDNS pod template."""
+    text = json.dumps(data or {}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def started_with(deployment):
+    """The config hash the Deployment's pods were started with (None when never recorded)."""
+    template = ((deployment or {}).get("spec") or {}).get("template") or {}
+    return ((template.get("metadata") or {}).get("annotations") or {}).get(CONFIG_HASH_ANNOTATION)
 
 
 def _forward_zone_names(value):
@@ -222,22 +250,35 @@ def _rollout_state(deployment, generation):
     return done, state, text
 
 
-def restart(mod, client):
-    """PATCH the pod template's restartedAt annotation (kubectl rollout restart); returns the patched Deployment."""
+def restart(mod, client, digest, written, result):
+    """PATCH the pod template (kubectl rollout restart's restartedAt, plus the hash of the config the new
+    pods start with); returns the patched Deployment. ``written``: whether this run wrote the ConfigMap.
+
+    A failed PATCH fails the task with ``changed`` telling whether the ConfigMap was written; the
+    hash on the template still names the old config, so the next run restarts."""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = {"spec": {"template": {"metadata": {"annotations": {RESTART_ANNOTATION: now}}}}}
+    body = {"spec": {"template": {"metadata": {"annotations": {RESTART_ANNOTATION: now, CONFIG_HASH_ANNOTATION: digest}}}}}
     path = api_path("apps/v1", "deployments", CONFIGMAP_NAMESPACE, DEPLOYMENT)
+    what = f"The ConfigMap {CONFIGMAP_NAME} was written" if written else f"The ConfigMap {CONFIGMAP_NAME} is up to date"
     try:
         return client.request(
             "PATCH", path, query={"dryRun": "All"} if mod.check_mode else None, body=body, content_type="application/strategic-merge-patch+json"
         )
     except KubeApiError as exc:
+        failed = dict(result, changed=written, restarted=False, error={"status": exc.status, "reason": exc.reason})
+        failed["api_requests"] = client.request_count
         if exc.status == 404:
             raise ModuleFailure(
-                f"The ConfigMap {CONFIGMAP_NAME} was written, but Deployment {CONFIGMAP_NAMESPACE}/{DEPLOYMENT} does not exist, so CoreDNS "
-                "was not restarted: is this an AKS cluster? Restart your DNS server yourself, or set restart: false."
+                f"{what}, but Deployment {CONFIGMAP_NAMESPACE}/{DEPLOYMENT} does not exist, so CoreDNS "
+                "was not restarted: is this an AKS cluster? Restart your DNS server yourself, or set restart: false.",
+                **failed,
             ) from None
-        raise
+        raise ModuleFailure(
+            f"{what}, but restarting Deployment {CONFIGMAP_NAMESPACE}/{DEPLOYMENT} failed: {exc}. CoreDNS still runs the previous "
+            "configuration; run the task again (it restarts CoreDNS because the pods were not started with this configuration), or "
+            f"run kubectl -n {CONFIGMAP_NAMESPACE} rollout restart deployment/{DEPLOYMENT}.",
+            **failed,
+        ) from None
 
 
 def run(mod):
@@ -269,25 +310,34 @@ def run(mod):
     new_data = {k: new_data[k] for k in sorted(new_data)}
 
     result = {"changed": False, "entries": new_data, "restarted": False, "diff": {"before": {"data": data}, "after": {"data": new_data}}}
-    if current is not None and new_data == data:
-        result["api_requests"] = client.request_count
-        return result
-    if current is None and params["state"] == "absent":
+    digest = config_hash(new_data)
+    stale = False  # the running CoreDNS was not started with new_data (an earlier restart failed or never happened)
+    if params["restart"] and (current is not None or params["state"] == "present"):
+        deployment = client.get("apps/v1", "deployments", DEPLOYMENT, CONFIGMAP_NAMESPACE)
+        stale = deployment is not None and started_with(deployment) != digest
+    unchanged = (current is not None and new_data == data) or (current is None and params["state"] == "absent")
+    if unchanged and not stale:
         result["api_requests"] = client.request_count
         return result
 
-    desired = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": CONFIGMAP_NAME, "namespace": CONFIGMAP_NAMESPACE},
-        "data": new_data,
-    }
-    applied = ensure_object(client, desired, check_mode=mod.check_mode, current=current)
-    result["changed"] = applied["changed"]
-    result["entries"] = dict(((applied["after"] or {}).get("data")) or {})
-    if applied["changed"] and params["restart"]:
-        patched = restart(mod, client)
+    written = False
+    if not unchanged:
+        desired = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": CONFIGMAP_NAME, "namespace": CONFIGMAP_NAMESPACE},
+            "data": new_data,
+        }
+        applied = ensure_object(client, desired, check_mode=mod.check_mode, current=current)
+        written = applied["changed"]
+        result["changed"] = written
+        result["entries"] = dict(((applied["after"] or {}).get("data")) or {})
+    if (written or stale) and params["restart"]:
+        patched = restart(mod, client, digest, written and not mod.check_mode, result)
+        result["changed"] = True
         result["restarted"] = True
+        if not written:
+            result["restart_reason"] = "CoreDNS was not started with the current coredns-custom content (an earlier restart failed or never ran)"
         if params["wait"] and not mod.check_mode:
             generation = int((patched.get("metadata") or {}).get("generation", 0))
             what = f"the rollout of Deployment {CONFIGMAP_NAMESPACE}/{DEPLOYMENT} after the restart (new pods ready)"

@@ -79,6 +79,8 @@ options:
     description:
       - Static IPv4 address. Public (a Standard static public IP, for example from aksnet.networking.public_ip) or, with
         O(internal), a free private address of the subnet.
+      - In check mode only, V((known after apply)) stands for a public IP that the same run creates (the
+        load_balancer role passes it); the diff then shows the annotation with that placeholder as its value.
     type: str
   ip_resource_group:
     description:
@@ -197,7 +199,7 @@ from ansible_collections.aksnet.networking.plugins.module_utils._aks.loadbalance
     service_manifest,
     stale_annotations,
 )
-from ansible_collections.aksnet.networking.plugins.module_utils._kube.apply import WaitTimeout, ensure_object, project, replacement, wait_for
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.apply import WaitTimeout, diff_of, ensure_object, replacement, wait_for
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import api_path
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
 
@@ -213,7 +215,7 @@ def run(mod):
         raise ModuleFailure(f"wait_timeout {params['wait_timeout']} must be at least 1 second.")
     if params["state"] == "present" and not params["ports"]:
         raise ModuleFailure("ports is required with state present: a LoadBalancer Service needs at least one port ({port: 80, target_port: 8080}).")
-    errors, warnings = preflight(params)
+    errors, warnings = preflight(dict(params, _check_mode=mod.check_mode))
     for text in warnings:
         mod.warn(text)
     if errors:
@@ -247,7 +249,7 @@ def run(mod):
     diff_desired = copy.deepcopy(desired)
     if stale:
         diff_desired.setdefault("metadata", {}).setdefault("annotations", {}).update(dict.fromkeys(stale, ""))
-    diff = {"before": project(current, diff_desired), "after": project(service, diff_desired)}
+    diff = diff_of(current, service, diff_desired)
     result = {
         "changed": applied["changed"],
         "service": service,

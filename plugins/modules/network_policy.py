@@ -225,6 +225,19 @@ action:
   type: str
   sample: create
   choices: [create, replace, delete, none]
+policy_effect:
+  description:
+    - V(deny) for a policy that locks pods down (O(default_deny), O(deny_world_egress), a direction without allow
+      rules, Cilium deny rules), V(allow) otherwise; for V(absent), of the policy removed.
+  returned: always
+  type: str
+  choices: [allow, deny]
+apply_phase:
+  description:
+    - 0 when the change loosens (an allow policy written, a deny policy removed), 1 when it tightens. The
+      network_policies role applies every phase-0 change of a run before any phase-1 change.
+  returned: always
+  type: int
 api_requests:
   description: Number of Kubernetes API requests made.
   returned: always
@@ -236,6 +249,7 @@ import copy
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.apply import ensure_object
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeApiError
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
+from ansible_collections.aksnet.networking.plugins.module_utils._netpol.effect import apply_phase, policy_effect
 from ansible_collections.aksnet.networking.plugins.module_utils._netpol.intents import (
     API_VERSIONS,
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
@@ -311,8 +325,11 @@ def run(mod):
                 "action": "none",
                 "api_requests": client.request_count,
                 "diff": {"before": {}, "after": {}},
+                "policy_effect": "allow",
+                "apply_phase": apply_phase("allow", "absent"),
             }
         result = ensure_object(client, manifest, state="absent", check_mode=mod.check_mode, plural=PLURALS[kind])
+        effect = policy_effect(result["before"])
         return {
             "changed": result["changed"],
             "policy": result["before"] or manifest,
@@ -320,6 +337,8 @@ def run(mod):
             "action": result["action"] or "none",
             "api_requests": client.request_count,
             "diff": result["diff"],
+            "policy_effect": effect,
+            "apply_phase": apply_phase(effect, "absent"),
         }
 
     # 1. options -> manifest, every input error before any request
@@ -374,6 +393,7 @@ def run(mod):
                 policy_warnings=warnings,
             ) from None
         raise
+    effect = policy_effect(manifest, intents)
     return {
         "changed": result["changed"],
         "policy": manifest,
@@ -381,6 +401,8 @@ def run(mod):
         "action": result["action"] or "none",
         "api_requests": client.request_count,
         "diff": result["diff"],
+        "policy_effect": effect,
+        "apply_phase": apply_phase(effect, "present"),
     }
 
 

@@ -613,7 +613,8 @@ class KubeEmulator:
         if name is None and isinstance(body, dict):
             name = (body.get("metadata") or {}).get("name")
         resource = f"{route.plural}/{route.sub}" if route.sub else route.plural
-        fault = self.faults.take(method, path, resource, route.namespace, name, route.group)
+        dry_run = "All" in _dry_run_values(request, method, body)
+        fault = self.faults.take(method, path, resource, route.namespace, name, route.group, dry_run)
         if fault is None:
             return None
         with self._lock:

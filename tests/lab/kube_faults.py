@@ -1,13 +1,14 @@
 """Fault injection for the lab's Kubernetes side, shared by the emulator and the real control plane's
 front proxy so that a test injects the same fault the same way on both back ends.
 
-  POST   /_lab/faults   {"match": {"method", "resource", "name", "namespace", "group", "path_contains"},
+  POST   /_lab/faults   {"match": {"method", "resource", "name", "namespace", "group", "path_contains", "dry_run"},
                          "status": 409|429|500|502|503|504|403|..., "retry_after": seconds, "reason", "message",
                          "delay": seconds, "reset_connection": true, "count": N}          -> 201 {"id": ...}
   GET    /_lab/faults   the pending faults
   DELETE /_lab/faults   clear them (POST /_lab/reset does too)
 
-``match`` keys are all optional; ``resource`` is the plural (``deployments``), ``name`` an fnmatch
+``match`` keys are all optional (``dry_run``: true matches only dryRun=All writes, false only real
+ones); ``resource`` is the plural (``deployments``), ``name`` an fnmatch
 pattern of the object's name (``coredns*``), ``method`` an HTTP method. A fault is consumed by each
 matching request until ``count`` (default 1) is used up. A fault answers with a Kubernetes ``Status``
 of ``status`` (with ``Retry-After`` when given), or, with ``reset_connection``, drops the connection
@@ -35,7 +36,7 @@ _MESSAGES = {
     503: "the server is currently unable to handle the request",
     504: "the server was unable to return a response in the time allotted, but may still be processing the request",
 }
-_MATCH_KEYS = ("method", "resource", "name", "namespace", "group", "path_contains")
+_MATCH_KEYS = ("method", "resource", "name", "namespace", "group", "path_contains", "dry_run")
 
 
 @dataclass
@@ -51,8 +52,11 @@ class KubeFault:
     reset_connection: bool = False
     hits: int = field(default=0)
 
-    def matches(self, method: str, path: str, resource: str, namespace: Optional[str], name: Optional[str], group: str) -> bool:
+    def matches(self, method: str, path: str, resource: str, namespace: Optional[str], name: Optional[str], group: str,
+                dry_run: bool = False) -> bool:
         m = self.match
+        if m.get("dry_run") is not None and bool(m["dry_run"]) != bool(dry_run):
+            return False
         if m.get("method") and m["method"].upper() != method.upper():
             return False
         if m.get("resource") and m["resource"] != resource:
@@ -121,11 +125,13 @@ class KubeFaults:
             self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str, resource: str, namespace: Optional[str], name: Optional[str], group: str = "") -> Optional[KubeFault]:
-        """The first pending fault matching this request, consumed once; None when there is none."""
+    def take(self, method: str, path: str, resource: str, namespace: Optional[str], name: Optional[str], group: str = "",
+             dry_run: bool = False) -> Optional[KubeFault]:
+        """The first pending fault matching this request, consumed once; None when there is none.
+        ``dry_run``: whether the request is a dryRun=All write (match key ``dry_run``)."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path, resource, namespace, name, group):
+                if fault.matches(method, path, resource, namespace, name, group, dry_run):
                     fault.remaining -= 1
                     fault.hits += 1
                     if fault.remaining <= 0:

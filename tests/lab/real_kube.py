@@ -385,8 +385,8 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
                     spec.setdefault(key, current["spec"].get(key))
             stored = self.api("PUT", self._path(info, namespace, meta["name"]), obj)
         if status and "status" in info["subresources"]:
-            stored["status"] = status
-            stored = self.api("PUT", self._path(info, namespace, meta["name"], "status"), stored)
+            stored = self.api("PATCH", self._path(info, namespace, meta["name"], "status"), {"status": status},
+                              content_type="application/merge-patch+json")
         return stored
 
     def _put(self, group: str, plural: str, obj: dict[str, Any], event: str = "MODIFIED") -> dict[str, Any]:
@@ -397,11 +397,18 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         if current is None:
             return self._create_internal(obj)
         body = copy.deepcopy(obj)
-        body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        stored = self.api("PUT", self._path(info, meta.get("namespace"), meta["name"]), body)
+        for attempt in range(5):
+            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            try:
+                stored = self.api("PUT", self._path(info, meta.get("namespace"), meta["name"]), body)
+                break
+            except RealApiError as exc:
+                if exc.status != 409 or attempt == 4:
+                    raise
+                current = self._get(group, plural, meta.get("namespace"), meta["name"]) or current
         if body.get("status") is not None and "status" in info["subresources"] and body.get("status") != stored.get("status"):
-            stored["status"] = body["status"]
-            stored = self.api("PUT", self._path(info, meta.get("namespace"), meta["name"], "status"), stored)
+            stored = self.api("PATCH", self._path(info, meta.get("namespace"), meta["name"], "status"), {"status": body["status"]},
+                              content_type="application/merge-patch+json")
         return stored
 
     def _remove(self, group: str, plural: str, obj: dict[str, Any]) -> None:
@@ -769,7 +776,7 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         if route is not None:
             name = route.name or ((body.get("metadata") or {}).get("name") if isinstance(body, dict) else None)
             resource = f"{route.plural}/{route.sub}" if route.sub else route.plural
-            fault = self.faults.take(method, path, resource, route.namespace, name, route.group)
+            fault = self.faults.take(method, path, resource, route.namespace, name, route.group, "All" in request.query.getall("dryRun", []))
             if fault is not None:
                 with self._lock:
                     self._requests[-1]["fault"] = fault.id

@@ -26,6 +26,9 @@ MANAGED_ANNOTATIONS = {
     PROBE_PATH: "health_probe_path",
 }
 
+# static_ip in check mode for a public IP that the same run creates: the annotation shows, its value is not known yet
+ADDRESS_KNOWN_AFTER_APPLY = "(known after apply)"
+
 # Azure reserves the network address, the next three, and the broadcast address of every subnet
 AZURE_RESERVED_LOW = 4
 
@@ -134,7 +137,15 @@ def preflight(params):
         cidr = _network(subnet_cidr)
         if cidr is None:
             errors.append(f"internal_subnet_cidr: {subnet_cidr!r} is not a CIDR with the host bits zero (e.g. 10.224.0.0/16).")
-    if static_ip:
+    if static_ip == ADDRESS_KNOWN_AFTER_APPLY:
+        if internal:
+            errors.append(f"static_ip: {static_ip!r} stands for a public IP created in the same run; an internal load balancer cannot use one.")
+        elif not params.get("_check_mode"):
+            errors.append(
+                f"static_ip: {static_ip!r} is the check-mode placeholder for a public IP that does not exist yet; outside check mode "
+                "pass the address (the address returned by aksnet.networking.public_ip)."
+            )
+    elif static_ip:
         address = _ip(static_ip)
         if address is None or address.version != 4:
             errors.append(

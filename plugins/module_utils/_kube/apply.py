@@ -152,6 +152,55 @@ def project(obj, desired):
     return out
 
 
+# Values the API server allocates per object (not defaults): a dry run answers with a made-up
+# allocation that the real write would not keep (two dry-run Services can show the same clusterIP).
+# Diffs leave them out unless the manifest sets them; "*" walks every element of a list.
+ALLOCATED_PATHS = {
+    "Service": (
+        ("spec", "clusterIP"),
+        ("spec", "clusterIPs"),
+        ("spec", "healthCheckNodePort"),
+        ("spec", "ports", "*", "nodePort"),
+    ),
+}
+
+
+def _drop_path(obj, want, path):
+    if not path or not isinstance(obj, (dict, list)):
+        return
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if isinstance(obj, list):
+            wants = want if isinstance(want, list) else []
+            for i, item in enumerate(obj):
+                _drop_path(item, wants[i] if i < len(wants) else None, rest)
+        return
+    if not isinstance(obj, dict) or head not in obj:
+        return
+    sub_want = want.get(head) if isinstance(want, dict) else None
+    if not rest:
+        if sub_want is None:  # the user did not ask for it: an allocation, not a wish
+            obj.pop(head)
+        return
+    _drop_path(obj[head], sub_want, rest)
+
+
+def without_allocations(projected, desired):
+    """``projected`` (a :func:`project` result) without the values the server allocates (see
+    ALLOCATED_PATHS) that ``desired`` does not set; defaults that persist (a port's protocol,
+    sessionAffinity) stay."""
+    out = copy.deepcopy(projected)
+    for path in ALLOCATED_PATHS.get(desired.get("kind"), ()):
+        _drop_path(out, desired, path)
+    return out
+
+
+def diff_of(before, after, desired):
+    """The ``{before, after}`` diff of a write: the compared parts of both objects, without
+    server allocations the user did not ask for."""
+    return {"before": without_allocations(project(before, desired), desired), "after": without_allocations(project(after, desired), desired)}
+
+
 def object_differences(desired, current, exact_fields=DEFAULT_EXACT_FIELDS):
     """Paths where ``current`` differs from what ``desired`` asks for ([] when it matches)."""
     out = []
@@ -265,7 +314,7 @@ def ensure_object(client, desired, *, state="present", check_mode=False, server_
             "action": action,
             "before": current,
             "after": after,
-            "diff": {"before": project(current, desired), "after": project(after, desired)},
+            "diff": diff_of(current, after, desired),
             "result": result if result is not None else after,
         }
 

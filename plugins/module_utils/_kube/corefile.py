@@ -12,6 +12,7 @@ The module calls both: ``errors = validate_entries(render_entries(...))``.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 
@@ -456,12 +457,138 @@ def _check_forward(key, args, line, errors, in_override):
             errors.append(f"{key}: line {line}: forward upstream {err}")
 
 
+# Plugins compiled into the CoreDNS images AKS runs (upstream plugin.cfg of CoreDNS 1.9-1.12); a
+# directive outside this list makes CoreDNS refuse the whole Corefile ("Unknown directive").
+KNOWN_DIRECTIVES = frozenset(
+    (
+        "metadata", "geoip", "cancel", "tls", "quic", "grpc_server", "https", "https3", "timeouts", "multisocket", "reload", "nsid", "bufsize", "root",
+        "bind", "debug", "trace", "ready", "health", "pprof", "prometheus", "errors", "log", "dnstap", "local", "dns64", "acl", "any", "chaos",
+        "loadbalance", "tsig", "cache", "rewrite", "header", "dnssec", "autopath", "minimal", "template", "transfer", "hosts", "route53", "azure",
+        "clouddns", "k8s_external", "kubernetes", "file", "auto", "secondary", "etcd", "loop", "forward", "grpc", "erratic", "whoami", "on", "sign",
+        "view", "nomad", "proxyproto",
+    )
+)
+_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+_DNS_CLASSES = {"IN", "CH", "HS", "CS", "ANY"}
+_REWRITE_FIELDS = {"name", "class", "type", "edns0", "ttl", "cname", "rcode"}
+_LOG_CLASSES = {"all", "denial", "error", "success"}
+_FORWARD_OPTIONS = {
+    "except", "force_tcp", "prefer_udp", "expire", "max_fails", "tls", "tls_servername", "policy", "health_check",
+    "max_concurrent", "next", "failfast_all_unhealthy_upstreams", "failover", "max_idle_conns",
+}  # fmt: skip
+
+
+def _address_error(text):
+    """None when ``text`` is a listen address ([host]:port) as health/ready/prometheus take it."""
+    host, _sep, port = text.rpartition(":")
+    if not _sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        return f"{text!r} is not a listen address HOST:PORT (e.g. :8080)"
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if host and not (_is_ip(host, 4) or _is_ip(host, 6) or _dns_name_ok(host)):
+        return f"{text!r}: {host!r} is neither an IP address nor a host name"
+    return None
+
+
+def directive_errors(head, args, block):
+    """Argument-shape errors of one directive: ``head`` its name, ``args`` the words after it, ``block``
+    the statements of its ``{ ... }`` block ([[word, ...], ...], [] when none). Returns [] when fine.
+
+    Pure: the rules of the CoreDNS plugins a custom entry most often uses (forward is checked on its own)."""
+    out = []
+    n = len(args)
+
+    def at_most(limit):
+        if n > limit:
+            out.append(f"{head} takes at most {limit} argument{'s' if limit != 1 else ''}, got {n} ({' '.join(args)})")
+
+    if head in ("errors", "loop", "any"):
+        if n:
+            out.append(f"{head} takes no arguments, got {' '.join(args)!r}")
+    elif head in ("health", "ready", "prometheus"):
+        at_most(1)
+        if n == 1:
+            err = _address_error(args[0])
+            if err:
+                out.append(f"{head}: {err}")
+    elif head == "reload":
+        at_most(2)
+        for word in args[:2]:
+            if not _DURATION.match(word):
+                out.append(f"reload: {word!r} is not a duration (e.g. 30s, 2m)")
+    elif head == "cache":
+        if n and re.fullmatch(r"-?\d+", args[0]) and int(args[0]) <= 0:
+            out.append(f"cache: TTL {args[0]} must be a positive number of seconds")
+        elif n and _DURATION.match(args[0]):
+            out.append(f"cache: TTL {args[0]!r} must be plain seconds (cache 30), not a duration")
+        for word in args[1:] if n and args[0].isdigit() else args:
+            _zone, _port, err = parse_zone(word)
+            if err:
+                out.append(f"cache: zone {word!r}: {err}")
+    elif head == "loadbalance":
+        at_most(2)
+        if n and args[0] not in ("round_robin", "weighted"):
+            out.append(f"loadbalance: policy {args[0]!r} is not round_robin or weighted")
+    elif head == "log":
+        for stmt in block:
+            if stmt and stmt[0] == "class":
+                bad = [w for w in stmt[1:] if w not in _LOG_CLASSES]
+                if bad or len(stmt) == 1:
+                    out.append(f"log: class needs one or more of {', '.join(sorted(_LOG_CLASSES))}, got {' '.join(stmt[1:])!r}")
+            elif stmt:
+                out.append(f"log: unknown block option {stmt[0]!r} (only class)")
+    elif head == "hosts":
+        for stmt in block:
+            if not stmt or stmt[0] in ("fallthrough", "ttl", "reload", "no_reverse"):
+                continue
+            if not (_is_ip(stmt[0], 4) or _is_ip(stmt[0], 6)):
+                out.append(f"hosts: block line {' '.join(stmt)!r} is neither 'IP NAME...' nor an option (fallthrough, ttl, reload, no_reverse)")
+            elif len(stmt) < 2:
+                out.append(f"hosts: {stmt[0]} has no host name after it")
+    elif head == "rewrite":
+        rest = args[1:] if n and args[0] in ("continue", "stop") else args
+        if block and not rest:  # rewrite [continue|stop] { FIELD ...; answer ... }
+            for stmt in block:
+                if stmt and stmt[0] not in _REWRITE_FIELDS | {"answer"}:
+                    out.append(f"rewrite: field {stmt[0]!r} is not one of {', '.join(sorted(_REWRITE_FIELDS))} (or answer)")
+        elif len(rest) < 2:
+            out.append(f"rewrite needs a FIELD and its arguments (e.g. rewrite name foo.example.com bar.example.com), got {' '.join(args)!r}")
+        elif rest[0] not in _REWRITE_FIELDS:
+            out.append(f"rewrite: field {rest[0]!r} is not one of {', '.join(sorted(_REWRITE_FIELDS))}")
+    elif head == "template":
+        if n < 2:
+            out.append(f"template needs CLASS and TYPE (e.g. template IN A example.com), got {' '.join(args)!r}")
+        elif args[0].upper() not in _DNS_CLASSES:
+            out.append(f"template: {args[0]!r} is not a DNS class ({', '.join(sorted(_DNS_CLASSES))})")
+        elif not re.fullmatch(r"[A-Za-z0-9]+", args[1]):
+            out.append(f"template: {args[1]!r} is not a DNS record type (A, AAAA, CNAME, ANY, ...)")
+    elif head == "forward":
+        for stmt in block:
+            if stmt and stmt[0] not in _FORWARD_OPTIONS:
+                out.append(f"forward: unknown block option {stmt[0]!r} (known: {', '.join(sorted(_FORWARD_OPTIONS))})")
+    return out
+
+
+def _block_of(stmts, index):
+    """Statements (word lists) directly inside the block that statement ``index`` opens."""
+    depth, _stmt, opens = stmts[index]
+    if not opens:
+        return []
+    out = []
+    for d, stmt, _o in stmts[index + 1 :]:
+        if d <= depth:
+            break
+        if d == depth + 1:
+            out.append([t for t, _l, _q in stmt])
+    return out
+
+
 def validate_entries(data):
     """Errors (each naming the key and the rule) of ``coredns-custom`` data; [] when valid."""
     errors = []
     if not isinstance(data, dict):
         return [f"coredns-custom data must be a mapping of key to Corefile text, got {type(data).__name__}"]
     hosts_keys = []
+    blocks = {}  # (zone, port) -> where the first server block for it is
     for key in sorted(data):
         text = data[key]
         if not isinstance(key, str) or not key.endswith(KEY_SUFFIXES):
@@ -487,7 +614,8 @@ def validate_entries(data):
             errors.append(f"{key}: empty entry; remove the key or give it content")
             continue
         in_override = key.endswith(".override")
-        for depth, stmt, opens in _statements(tokens):
+        stmts = _statements(tokens)
+        for index, (depth, stmt, opens) in enumerate(stmts):
             head, line, quoted = stmt[0]
             if depth == 0 and not in_override:
                 if not opens:
@@ -511,6 +639,15 @@ def validate_entries(data):
                                 f"{key}: line {tline}: zone '.' on port 53 duplicates the AKS default server block (CoreDNS refuses to "
                                 "load); use .override directives or forward a specific zone"
                             )
+                        else:
+                            where = (zone, port or 53)
+                            if where in blocks:
+                                errors.append(
+                                    f"{key}: line {tline}: a server block for {zone}:{port or 53} is already defined in {blocks[where]}; "
+                                    "CoreDNS refuses to start with two blocks for the same zone and port (merge them into one entry)"
+                                )
+                            else:
+                                blocks[where] = f"{key} line {tline}"
                 continue
             if quoted:
                 continue
@@ -523,8 +660,20 @@ def validate_entries(data):
                     continue
                 if head == "hosts":
                     hosts_keys.append(key)
-            if head == "forward" and depth == (0 if in_override else 1):
+            if depth != (0 if in_override else 1):
+                continue
+            if head not in KNOWN_DIRECTIVES:
+                close = difflib.get_close_matches(head, sorted(KNOWN_DIRECTIVES), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                errors.append(
+                    f"{key}: line {line}: unknown directive {head!r}{hint}; CoreDNS on AKS does not have this plugin and would refuse "
+                    "the whole configuration (cluster DNS down)"
+                )
+                continue
+            if head == "forward":
                 _check_forward(key, stmt[1:], line, errors, in_override)
+            words = [t for t, _l, _q in stmt[1:]]
+            errors.extend(f"{key}: line {line}: {msg}" for msg in directive_errors(head, words, _block_of(stmts, index)))
     if len(hosts_keys) > 1:
         errors.append(
             f"{', '.join(hosts_keys)}: the hosts plugin appears in {len(hosts_keys)} .override entries, but it may be used only "

@@ -108,3 +108,14 @@ def test_pending_message_quotes_the_warning_events_and_says_how_to_fix():
 def test_ingress_address():
     assert lb.ingress_address({"status": {"loadBalancer": {"ingress": [{"ip": "20.1.2.3"}]}}})[0] == "20.1.2.3"
     assert lb.ingress_address({"status": {"loadBalancer": {}}})[0] is None
+
+
+def test_check_mode_placeholder_for_a_public_ip_of_the_same_run():
+    pending = params(static_ip=lb.ADDRESS_KNOWN_AFTER_APPLY, ip_resource_group="MC_rg_aks_westeurope", _check_mode=True)
+    errors, warnings = lb.preflight(pending)
+    assert errors == [] and warnings == []
+    assert lb.managed_annotations(pending) == {lb.IPV4: "(known after apply)", lb.RESOURCE_GROUP: "MC_rg_aks_westeurope"}
+    errors, _w = lb.preflight(dict(pending, _check_mode=False))
+    assert len(errors) == 1 and "check-mode placeholder" in errors[0]
+    errors, _w = lb.preflight(dict(pending, internal=True, ip_resource_group=None))
+    assert any("internal load balancer cannot use one" in e for e in errors)

@@ -237,3 +237,23 @@ def test_wait_for_timeout_names_what_and_the_last_state():
     assert "wait_timeout" in text
     assert exc.value.last_state == "1/2 ready"
     assert now[0] == 5
+
+
+def test_diffs_leave_out_server_allocations_unless_asked_for():
+    from ansible_collections.aksnet.networking.plugins.module_utils._kube.apply import diff_of
+
+    desired = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "d"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}}
+    dry_run_answer = {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "d", "uid": "x"},
+        "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.7", "clusterIPs": ["10.0.0.7"], "sessionAffinity": "None",
+                 "ports": [{"port": 80, "protocol": "TCP", "nodePort": 31234}]},
+    }  # fmt: skip
+    diff = diff_of(None, dry_run_answer, desired)
+    assert diff["before"] == {}
+    assert diff["after"] == {"spec": {"type": "LoadBalancer", "sessionAffinity": "None", "ports": [{"port": 80, "protocol": "TCP"}]}}
+    # a nodePort the user asked for is shown
+    asked = {**desired, "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "nodePort": 31234}]}}
+    assert diff_of(None, dry_run_answer, asked)["after"]["spec"]["ports"] == [{"port": 80, "protocol": "TCP", "nodePort": 31234}]
+    # other kinds untouched
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "d"}, "data": {"clusterIP": "x"}}
+    assert diff_of(None, cm, cm)["after"] == {"data": {"clusterIP": "x"}}

@@ -183,3 +183,72 @@ def test_upstream_accepted(text):
 @pytest.mark.parametrize("text", ["dns.google", "1.2.3", "[fd00::1", "[1.2.3.4]:53", "fd00::zz", "udp://1.1.1.1", "1.2.3.4:abc"])
 def test_upstream_rejected(text):
     assert upstream_error(text)
+
+
+# ---------------------------------------------------------------- directives (names and argument shapes)
+
+
+def test_unknown_directive_is_refused_with_a_suggestion():
+    errors = validate_entries({"typo.server": "example.com:53 {\n    forwrd . 1.1.1.1\n}\n"})
+    assert len(errors) == 1
+    assert "unknown directive 'forwrd'" in errors[0] and "did you mean 'forward'" in errors[0] and "line 2" in errors[0]
+    errors = validate_entries({"typo.override": "lgo\n"})
+    assert len(errors) == 1 and "unknown directive 'lgo'" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ("errors stdout", "errors takes no arguments"),
+        ("loop 1", "loop takes no arguments"),
+        ("cache 0", "cache: TTL 0 must be a positive"),
+        ("cache 30s", "must be plain seconds"),
+        ("cache 30 not_a..zone", "cache: zone 'not_a..zone'"),
+        ("health :8080 :8081", "health takes at most 1 argument"),
+        ("ready localhost", "is not a listen address"),
+        ("prometheus :99999", "is not a listen address"),
+        ("reload 30", "reload: '30' is not a duration"),
+        ("loadbalance random", "policy 'random' is not round_robin or weighted"),
+        ("rewrite name", "rewrite needs a FIELD"),
+        ("rewrite host a.example.com b.example.com", "field 'host' is not one of"),
+        ("template A", "template needs CLASS and TYPE"),
+        ("template XX A example.com", "'XX' is not a DNS class"),
+        ("log {\n        class everything\n    }", "log: class needs one or more of"),
+        ("hosts {\n        example.com 10.0.0.1\n    }", "is neither 'IP NAME...' nor an option"),
+        ("forward . 1.1.1.1 {\n        max_fail 3\n    }", "forward: unknown block option 'max_fail'"),
+    ],
+)
+def test_directive_argument_shapes_are_checked(body, fragment):
+    errors = validate_entries({"shape.server": f"example.com:53 {{\n    {body}\n}}\n"})
+    assert any(fragment in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "errors\n    cache 30 example.com\n    log\n    health :8080\n    ready :8181\n    prometheus :9153\n"
+        "    reload 30s 5s\n    loadbalance round_robin\n    loop",
+        "template IN A example.com {\n        answer \"{{ .Name }} 60 IN A 10.0.0.1\"\n    }",
+        "rewrite name exact old.example.com new.example.com",
+        "rewrite continue {\n        name regex (.*)\\.old\\.example\\.com {1}.new.example.com\n"
+        "        answer name (.*)\\.new\\.example\\.com {1}.old.example.com\n    }",
+        "hosts {\n        10.0.0.1 a.example.com b.example.com\n        fallthrough\n    }",
+        "forward . 1.1.1.1 {\n        max_fails 3\n        policy sequential\n    }",
+        "log {\n        class denial error\n    }",
+    ],
+)
+def test_well_formed_directives_are_accepted(body):
+    assert validate_entries({"ok.server": f"example.com:53 {{\n    {body}\n}}\n"}) == []
+
+
+def test_two_server_blocks_for_the_same_zone_and_port_are_refused():
+    data = {
+        "a.server": "corp.example.com:53 {\n    forward . 10.0.0.4\n}\n",
+        "b.server": "Corp.Example.com.:53 {\n    forward . 10.0.0.5\n}\n",
+    }
+    errors = validate_entries(data)
+    assert len(errors) == 1
+    assert "b.server" in errors[0] and "corp.example.com:53 is already defined in a.server line 1" in errors[0]
+    # same zone, another port: two listeners, fine; port 53 is the default
+    assert validate_entries({"a.server": data["a.server"], "c.server": "corp.example.com:5353 {\n    forward . 10.0.0.5\n}\n"}) == []
+    assert validate_entries({"a.server": data["a.server"], "d.server": "corp.example.com {\n    forward . 10.0.0.5\n}\n"}) != []
