@@ -351,7 +351,11 @@ def test_coredns_restart_is_a_real_rollout(fresh_lab, api, tmp_path):
     by_revision = {int(s["metadata"]["annotations"]["deployment.kubernetes.io/revision"]): s for s in sets}
     assert by_revision[old_revision + 1]["status"].get("readyReplicas") == replicas
     assert by_revision[old_revision]["spec"]["replicas"] == 0  # the old ReplicaSet scaled down by the deployment controller
-    new_pods = api.wait("old CoreDNS pods gone", lambda: (lambda pods: pods if not old_pods & {p["metadata"]["name"] for p in pods} else None)(_coredns_pods(api)))
+    def only_new_pods():
+        pods = _coredns_pods(api)
+        return None if old_pods & {p["metadata"]["name"] for p in pods} else pods
+
+    new_pods = api.wait("old CoreDNS pods gone", only_new_pods)
     assert all(p["metadata"]["annotations"].get("kubectl.kubernetes.io/restartedAt") for p in new_pods)
     assert all(p["spec"].get("nodeName") for p in new_pods)
 
