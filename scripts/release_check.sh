@@ -56,7 +56,7 @@ if grep -E "$forbidden" "$TMP/files.txt" >"$TMP/forbidden.txt"; then
   fail "the tarball ships $(wc -l <"$TMP/forbidden.txt") file(s) it must not (lab, caches, venv, scripts, demo, test infrastructure); see galaxy.yml build_ignore"
 fi
 for must in MANIFEST.json FILES.json README.md CHANGELOG.rst meta/runtime.yml requirements.txt docs/findings.md docs/troubleshooting.md \
-            playbooks/provision.yml playbooks/configure.yml playbooks/diagnose.yml; do
+            playbooks/provision.yml playbooks/configure.yml playbooks/diagnose.yml playbooks/diagnose_cluster.yml playbooks/diagnose_fleet.yml; do
   grep -qx "$must" "$TMP/files.txt" || fail "the tarball lacks $must"
 done
 for role in $(grep -E '^roles/[a-z_]+/tasks/main\.yml$' "$TMP/files.txt" | cut -d/ -f2); do

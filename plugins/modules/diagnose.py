@@ -211,7 +211,10 @@ diagnostics:
           remediation: Fix the Service selector or the pod labels.
           evidence: {selector: {app: web}}
     facts:
-      description: Object counts per kind, namespaces analysed, the normalised cluster facts, kinds that could not be read, and the data source.
+      description:
+        - Object counts per kind, namespaces analysed, the normalised cluster facts, kinds that could not be read,
+          C(source) (C(live) or C(snapshot)), C(server), and C(snapshot_info) - for a snapshot its C(SnapshotInfo)
+          (C(redacted), C(captured_at), C(collection_version), C(cluster.server), C(cluster.context)), else null.
       type: dict
 report_paths:
   description: Files written, by format.
@@ -222,6 +225,19 @@ api_requests:
   description: Number of Kubernetes API requests made (one per kind and page, never per object).
   returned: in live mode
   type: int
+console:
+  description:
+    - The run's summary for a console, whatever the number of findings - counts per severity, each step's status with
+      its counts, the top 20 finding lines (findings of one code and severity over many resources grouped into one line
+      with a count and the number of namespaces), and the report paths. No line is longer than 160 characters, except a report path.
+      Every finding stays in RV(diagnostics.findings).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "diagnostics (snapshot): 141 error(s), 2 warning(s), 0 info(s) in 143 finding(s)"
+    - "step 4 policies: failed (140 errors, 2 warnings)"
+    - "error netpol.selects_no_pods \u00d7140 in 12 namespaces (e.g. NetworkPolicy shop/p): ..."
 mode:
   description: Where the objects came from.
   returned: always
@@ -231,7 +247,7 @@ probe:
   description:
     - The active probe run (O(active=true)) - C(results) with what each check ran and got, C(debug_pod), C(deleted),
       C(stale_deleted), C(cilium), C(kube_proxy), C(node_debug_skipped) - as returned by M(aksnet.networking.probe).
-    - When the cluster refuses the debug pod (a view-only identity, a used-up quota, admission), there is no C(probe):
+    - When the cluster refuses the debug pod (a view-only identity, a used-up quota, admission), there is no C(probe);
       step 3 is C(skipped) with the reason and the other steps are reported.
   returned: when O(active=true), not in check mode, and the debug pod could run
   type: dict
@@ -239,7 +255,9 @@ probe:
 
 import os
 
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.console import summary_lines
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.helpers import gc_paused
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, ProbeRefused, active_diagnostics, apply_active
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
@@ -301,6 +319,14 @@ def _active(mod, index, cluster_facts):
 
 
 def run(mod):
+    # A large snapshot is hundreds of thousands of live objects: every automatic collection of
+    # the cyclic GC would walk them all (a third of a large run). The module process is short-lived;
+    # reference counting frees what the run drops.
+    with gc_paused():
+        return _run(mod)
+
+
+def _run(mod):
     params = mod.params
     _validate(params)
     client = mod.kube_unless_snapshot(params["snapshot"])
@@ -331,8 +357,10 @@ def run(mod):
     for step in diagnostics["steps"]:
         if step["step"] == 3 and probe_error and step["status"] == "skipped":
             step["reason"] = probe_error
-    diagnostics["facts"]["source"] = {"mode": data["mode"], "snapshot": params["snapshot"], "server": data["info"].get("server"),
-                                      "taken_at": data["info"].get("taken_at")}
+    diagnostics["facts"]["source"] = data["mode"]
+    diagnostics["facts"]["snapshot_path"] = params["snapshot"]
+    diagnostics["facts"]["server"] = data["info"].get("server") if data["mode"] == "live" else data["info"]["snapshot_info"]["cluster"]["server"]
+    diagnostics["facts"]["snapshot_info"] = data["info"].get("snapshot_info")
     for ns in diagnostics["facts"].get("namespaces_not_found") or []:
         mod.warn(f"namespaces: {ns!r} does not exist in the cluster data; nothing was analysed there.")
     result = {"changed": False, "diagnostics": diagnostics, "mode": data["mode"]}
@@ -350,6 +378,7 @@ def run(mod):
         except OSError as exc:
             raise ModuleFailure(f"report_dir {params['report_dir']!r}: cannot write the reports ({exc.strerror}); "
                                 "choose a writable directory.", **result) from None
+    result["console"] = summary_lines(diagnostics, data["mode"], result.get("report_paths"))
     levels = FAIL_LEVELS[params["fail_on"]]
     bad = [f for f in diagnostics["findings"] if f["severity"] in levels]
     if bad:

@@ -55,7 +55,9 @@ PLAYBOOK = """---
 
 
 def diagnose(lab, tmp_path, objects, cluster="lab-aks"):
-    (tmp_path / "objects.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    # a cluster snapshot holds Namespaces (one without Pods and Namespaces is refused)
+    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in ("default", "kube-system")]
+    (tmp_path / "objects.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": namespaces + list(objects)}))
     playbook = tmp_path / "step8.yml"
     playbook.write_text(PLAYBOOK)
     lab.arm.clear_requests()

@@ -63,6 +63,10 @@ def _expected_pages(lab):
         namespace = only_namespace if namespaced else None
         count = len(lab.kube.objects(plural, namespace=namespace, group=group))
         expected[api_path(api_version, plural, namespace)] = max(1, math.ceil(count / PAGE_SIZE))
+    # Secrets, metadata only: every Secret, then the kubernetes.io/tls ones (field selector), same path
+    every = lab.kube.objects("secrets", namespace=None, group="")
+    tls = [s for s in every if s.get("type") == "kubernetes.io/tls"]
+    expected["/api/v1/secrets"] = max(1, math.ceil(len(every) / PAGE_SIZE)) + max(1, math.ceil(len(tls) / PAGE_SIZE))
     return expected
 
 

@@ -796,7 +796,10 @@ class KubeEmulator:
                         self._rng.setstate(rng_state)
                 return self._write(request, route, info, verb, body, query, dry_run=False)
             if verb == "list":
-                return aiohttp.web.json_response(self._list(route, info, query))
+                listed = self._list(route, info, query)
+                if _wants_partial_metadata(request):
+                    listed = _partial_metadata_list(listed)
+                return aiohttp.web.json_response(listed)
             if verb == "get":
                 obj = self._get(route.group, route.plural, route.namespace, route.name or "")
                 if obj is None:
@@ -1985,4 +1988,21 @@ def _running_status(pod: dict[str, Any], node: dict[str, Any], host_ip: str, pod
             }
             for c in containers
         ],
+    }
+
+
+def _wants_partial_metadata(request) -> bool:
+    """Whether a LIST asked for metadata only (``Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1``)."""
+    accept = next((v for k, v in (request.headers or {}).items() if k.lower() == "accept"), "")
+    return "as=PartialObjectMetadataList" in accept.replace(" ", "") and "g=meta.k8s.io" in accept
+
+
+def _partial_metadata_list(listed: dict[str, Any]) -> dict[str, Any]:
+    """A list as the API server serves it in that media type: items with metadata only, no spec, data or type."""
+    return {
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": listed.get("metadata") or {},
+        "items": [{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": copy.deepcopy(item.get("metadata") or {})}
+                  for item in listed.get("items") or []],
     }

@@ -291,7 +291,7 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
                     continue
                 api_version = f"{group}/{version}" if group else version
                 info = {"group": group, "version": version, "plural": res["name"], "namespaced": res["namespaced"], "kind": res["kind"],
-                        "subresources": subs.get(res["name"], [])}
+                        "subresources": subs.get(res["name"], []), "verbs": res.get("verbs") or []}
                 resources.setdefault((api_version, res["kind"]), info)
                 resources.setdefault(("*" + group, res["kind"]), info)
         with self._lock:
@@ -465,12 +465,15 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
             self._forbidden.append((verb, plural, namespace, group))
 
     def objects(self, plural: str | None = None, namespace: str | None = None, group: str | None = None) -> list[dict[str, Any]]:
-        if plural is None:
-            raise ValueError("the real back end lists one resource at a time: pass plural")
-        groups = [group] if group is not None else sorted({g for (g, p) in self._plurals if p == plural})
+        with self._lock:
+            known = sorted(self._plurals.items())
         result = []
-        for each in groups:
-            items = self._items(each, plural, namespace)
+        for (each_group, each_plural), info in known:
+            if (plural is not None and each_plural != plural) or (group is not None and each_group != group):
+                continue
+            if "list" not in info["verbs"] or (namespace is not None and not info["namespaced"]):
+                continue
+            items = self._items(each_group, each_plural, namespace)
             result += sorted(items, key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"]))
         return result
 

@@ -6,7 +6,9 @@ emulator, and the netpol_check matrix.
 Run from the repository root:  .venv/bin/python tests/perf/bench_diagnose.py
 (``--size small|mid|large`` measures one size; the default run measures each in its own process so
 peak memory is per size.) Targets: diagnose within 2x the snapshot parse time at every size; live
-mode makes one request per kind and page; the 1,000 pods x 300 policies matrix under 10 s.
+mode makes one request per kind and page; the 1,000 pods x 300 policies matrix under 10 s;
+``--playbook``: the diagnose task's wall time minus a stat task's, through ansible-playbook, against a
+plain ``json.load`` of the same large snapshot (goal <= 2x).
 """
 
 from __future__ import annotations
@@ -226,6 +228,58 @@ def measure_matrix(pods=1000, policies=300):
             "allowed": result["results"][0]["allowed_count"], "matrix_s": round(t1 - t0, 3)}
 
 
+PLAYBOOK = """
+- name: Time the diagnose task against a stat task
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: t0
+      ansible.builtin.set_fact: {t0: "{{ now().timestamp() }}"}
+    - name: Stat the snapshot (the cost of any module task)
+      ansible.builtin.stat: {path: "{{ snap }}"}
+    - name: t1
+      ansible.builtin.set_fact: {t1: "{{ now().timestamp() }}"}
+    - name: Diagnose the snapshot
+      aksnet.networking.diagnose: {snapshot: "{{ snap }}"}
+      register: diag
+    - name: t2
+      ansible.builtin.set_fact: {t2: "{{ now().timestamp() }}"}
+    - name: Times
+      ansible.builtin.debug:
+        msg: "BENCH {{ {'stat_s': (t1 | float) - (t0 | float), 'diagnose_s': (t2 | float) - (t1 | float),
+                        'findings': diag.diagnostics.findings | length} | to_json }}"
+"""
+
+
+def measure_playbook(name="large"):
+    """DIAGNOSE task wall time minus a stat task's, through ansible-playbook, against a plain json.load (15.13)."""
+    pods, services, policies, namespaces = SIZES[name]
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, f"{name}.snapshot.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(render_snapshot(synthetic_cluster(pods, services, policies, namespaces), None, {"skipped": {}}))
+        loads = []
+        for _round in range(REPEATS):
+            t0 = time.perf_counter()
+            with open(path, encoding="utf-8") as handle:
+                json.load(handle)
+            loads.append(time.perf_counter() - t0)
+        book = os.path.join(directory, "bench.yml")
+        with open(book, "w", encoding="utf-8") as handle:
+            handle.write(PLAYBOOK)
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+        out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), book, "-e", f"snap={path}"],
+                             capture_output=True, text=True, check=True, cwd=ROOT, env=env, timeout=900).stdout
+        line = next(x for x in out.splitlines() if "BENCH " in x)
+        timed = json.loads(line.split("BENCH ", 1)[1].rstrip('"').replace('\\"', '"'))
+    load = statistics.median(loads)
+    task = timed["diagnose_s"] - timed["stat_s"]
+    return {"size": name, "json_load_s": round(load, 3), "stat_task_s": round(timed["stat_s"], 3), "diagnose_task_s": round(timed["diagnose_s"], 3),
+            "ratio": round(task / load, 2), "findings": timed["findings"]}
+
+
 def _child(args):
     cmd = [sys.executable, os.path.abspath(__file__), *args]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT, timeout=600)
@@ -237,7 +291,11 @@ def main():
     parser.add_argument("--size", choices=sorted(SIZES))
     parser.add_argument("--live", action="store_true")
     parser.add_argument("--matrix", action="store_true")
+    parser.add_argument("--playbook", action="store_true", help="the diagnose task through ansible-playbook at the large size")
     opts = parser.parse_args()
+    if opts.playbook:
+        sys.stdout.write(json.dumps(measure_playbook()) + "\n")
+        return
     if opts.size or opts.live or opts.matrix:
         with tempfile.TemporaryDirectory() as directory:
             if opts.size:
@@ -263,6 +321,9 @@ def main():
     r = _child(["--matrix"])
     w(f"netpol matrix: {r['pods']} pods x {r['policies']} policies, one port: {r['pairs']} pairs in {r['matrix_s']} s "
       f"({r['allowed']} allowed; target < 10 s)\n")
+    r = _child(["--playbook"])
+    w(f"through ansible-playbook ({r['size']}): diagnose task {r['diagnose_task_s']} s - stat task {r['stat_task_s']} s vs json.load "
+      f"{r['json_load_s']} s: ratio {r['ratio']} (target <= 2; {r['findings']} findings registered)\n")
     w(f"total {time.perf_counter() - start:.1f} s\n")
 
 

@@ -25,7 +25,7 @@ TROUBLESHOOTING_MD = ROOT / "docs" / "troubleshooting.md"
 ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
 
 # The first part of every finding code (DESIGN.md "Findings"): what the finding is about.
-PREFIXES = ("pod", "service", "connectivity", "netpol", "cilium", "dns", "ingress", "dataplane", "node", "azure")
+PREFIXES = ("pod", "service", "connectivity", "netpol", "cilium", "dns", "ingress", "dataplane", "node", "azure", "diag", "object")
 _ALTERNATIVES = "|".join(PREFIXES)
 CODE = re.compile(rf"^(?:{_ALTERNATIVES})\.[a-z][a-z0-9_]*$")
 DOC_CODE = re.compile(rf"`((?:{_ALTERNATIVES})\.[a-z][a-z0-9_]*)`")

@@ -6,8 +6,11 @@
 
 * ``skipped`` (with ``reason``): not requested, a required kind could not be listed (RBAC 403,
   missing CRD), no data for the step (no probe results, no Azure facts), or the analyzer is not
-  available / failed (the reason names the error; the run continues);
-* ``failed``: the step produced at least one finding of severity ``error``;
+  available;
+* ``failed``: the step produced at least one finding of severity ``error`` -- including
+  ``diag.analyzer_failed`` (the analyzer raised: the finding names the step, the error and the
+  object it was reading) and ``object.malformed`` (an object of a kind the step reads does not
+  have the shape the analyzers read; it is left out of the analysis);
 * ``passed``: otherwise, warnings and infos included (``reason`` then lists what could not be
   checked, e.g. an optional kind that was not listable, or is None).
 
@@ -19,13 +22,15 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 
 # Ansible's module packager (AnsiballZ) ships only the module_utils it sees imported; the analyzers
 # are loaded by name in _load(), so they are named here too (else every step is "not available"
 # when run as a module). A missing one still degrades to a skipped step.
 from . import step_connectivity, step_dataplane, step_dns, step_ingress, step_pods, step_policies, step_services  # noqa: F401  pylint: disable=unused-import
-from .findings import SEVERITIES, STEP_NAMES
+from .findings import SEVERITIES, STEP_NAMES, finding
 from .index import Index
+from .shape import STEP_OF_KIND, describe
 
 try:
     from . import step_azure  # pylint: disable=unused-import
@@ -147,13 +152,61 @@ def _run_step(step, index, ctx):
     try:
         result = mod.analyze(index, ctx)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # one broken analyzer must not hide the others
-        return {"checked": 0, "findings": [], "skipped": f"analyzer {STEP_MODULES[step]} failed: {type(exc).__name__}: {exc}"}
+        return {"checked": 0, "findings": [analyzer_failed(step, exc)], "skipped": None,
+                "notes": [f"analyzer {STEP_MODULES[step]} failed: {type(exc).__name__}: {exc}"]}
     notes = list(result.get("notes") or [])
     for kind in getattr(mod, "OPTIONAL_KINDS", ()):
         if kind in index.skipped and not any(kind in n for n in notes):
             notes.append(f"{kind} not listable ({index.skipped[kind]})")
     result["notes"] = notes
     return result
+
+
+def _object_in_traceback(tb):
+    """The innermost Kubernetes object (a dict with kind and metadata) a crashed analyzer was reading."""
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, dict) and isinstance(value.get("kind"), str) and isinstance(value.get("metadata"), dict):
+                return value
+    return None
+
+
+def analyzer_failed(step, exc):
+    """The ``diag.analyzer_failed`` error finding for an analyzer that raised ``exc``."""
+    obj = _object_in_traceback(exc.__traceback__ or sys.exc_info()[2])
+    kind, namespace, name = describe(obj) if obj is not None else ("Analyzer", None, STEP_MODULES[step])
+    where = f"{kind} {namespace + '/' if namespace else ''}{name}"
+    return finding(
+        "diag.analyzer_failed", "error", step, kind, namespace, name,
+        f"The step {step} ({STEP_NAMES[step]}) analyzer failed with {type(exc).__name__}: {exc} while reading {where}; "
+        "the rest of this step was not checked, so it cannot be called passed",
+        f"Check {where} for fields of an unexpected type (kubectl get {kind.lower()} {'-n ' + namespace + ' ' if namespace else ''}{name} -o yaml); "
+        "if the object is valid, report this error with the object attached.",
+        {"analyzer": STEP_MODULES[step], "error": f"{type(exc).__name__}: {exc}"},
+    )
+
+
+def malformed_findings(index, ctx, wanted):
+    """One ``object.malformed`` error per object the index left out, in the step that reads its kind."""
+    out = []
+    for obj, why in getattr(index, "malformed", ()):
+        kind, namespace, name = describe(obj)
+        step = STEP_OF_KIND.get(kind, 1)
+        if step not in wanted or (namespace is not None and not ctx.in_scope(namespace)):
+            continue
+        where = f"{kind or 'object'} {namespace + '/' if namespace else ''}{name or '(no name)'}"
+        out.append(finding(
+            "object.malformed", "error", step, kind or "Unknown", namespace, name,
+            f"{where} is malformed ({why}); it was left out of the analysis, so what it would change is not checked",
+            "Re-capture the object as the API server returns it (kubectl get -o yaml, or the snapshot module); a hand-edited "
+            "snapshot must keep the Kubernetes field types.",
+            {"problem": why},
+        ))
+    return out
 
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -188,16 +241,22 @@ def run_diagnostics(objects, *, namespaces=None, steps=None, cluster_facts=None,
 
     step_results = []
     findings = []
+    malformed = {}
+    for f in malformed_findings(index, ctx, wanted):
+        malformed.setdefault(f["step"], []).append(f)
     for step, name in sorted(STEP_NAMES.items()):
         if step not in wanted:
             step_results.append({"step": step, "name": name, "status": "skipped",
                                  "reason": f"not requested (steps: {', '.join(str(s) for s in sorted(wanted))})", "checked": 0})
             continue
         result = _run_step(step, index, ctx)
-        if result.get("skipped"):
+        bad_objects = malformed.get(step, [])
+        if result.get("skipped") and not bad_objects:
             step_results.append({"step": step, "name": name, "status": "skipped", "reason": result["skipped"], "checked": result.get("checked", 0)})
             continue
-        produced = list(result.get("findings") or [])
+        if result.get("skipped"):
+            result = {"checked": 0, "findings": [], "notes": [result["skipped"]]}
+        produced = bad_objects + list(result.get("findings") or [])
         findings.extend(produced)
         notes = result.get("notes") or []
         status = "failed" if any(f.get("severity") == "error" for f in produced) else "passed"

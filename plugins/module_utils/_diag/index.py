@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from .shape import problem
+
 
 class Index:
     """Objects grouped by kind, plus the lookups every analyzer needs.
@@ -15,13 +17,20 @@ class Index:
       ``in_namespace(kind, namespace)``: list of objects of that kind in that namespace
       ``namespace_labels(name)``: labels of a Namespace, or None when the namespace is unknown
       ``skipped``: dict kind -> reason, for kinds that could not be listed (RBAC, missing CRD)
+      ``malformed``: list of ``(object, reason)`` left out of the index (``shape.problem``): the
+      analyzers never see them; the engine reports each as ``object.malformed``
     """
 
     def __init__(self, objects, skipped=None):
         self.by_kind = {}
         self._by_key = {}
         self._by_ns = {}
+        self.malformed = []
         for obj in objects:
+            why = problem(obj)
+            if why is not None:
+                self.malformed.append((obj, why))
+                continue
             kind = obj.get("kind")
             meta = obj.get("metadata") or {}
             ns = meta.get("namespace")

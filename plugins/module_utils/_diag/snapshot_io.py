@@ -17,6 +17,14 @@ _DOC_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 AZURE_FACTS_KIND = "AzureNetworkFacts"
 AZURE_FACTS_API_VERSION = "aksnet.networking/v1"
 SNAPSHOT_META_KIND = "SnapshotInfo"
+# galaxy.yml's version (a unit test keeps them equal): recorded in every snapshot's SnapshotInfo.
+COLLECTION_VERSION = "0.1.0"
+
+# file name ending -> format the snapshot module writes
+FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+_SPECIAL_KINDS = frozenset((AZURE_FACTS_KIND, SNAPSHOT_META_KIND, "List"))
 
 
 class SnapshotError(Exception):
@@ -32,8 +40,14 @@ def _yaml_loader():
 def _documents(text: str, path: str) -> list:
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
-        # Fast path: one JSON document, or JSON documents separated by YAML's "---" lines
-        # (what render_snapshot writes). Anything else falls through to the YAML parser.
+        # Fast path: one JSON document (what the snapshot module writes for .json), or JSON
+        # documents separated by YAML's "---" lines (older snapshots). Anything else: YAML.
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            return doc if isinstance(doc, list) else [doc]
         try:
             docs = [json.loads(part) for part in _DOC_SEPARATOR.split(text) if part.strip()]
         except ValueError:
@@ -48,6 +62,15 @@ def _documents(text: str, path: str) -> list:
 
 
 def _flatten(doc, objects: list, azure: list, meta: list) -> None:
+    if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        # the common case, without a call per item: plain objects are appended as they are
+        append = objects.append
+        for item in doc["items"]:
+            if isinstance(item, dict) and isinstance(item.get("kind"), str) and item["kind"] not in _SPECIAL_KINDS and "items" not in item:
+                append(item)
+            else:
+                _flatten(item, objects, azure, meta)
+        return
     if isinstance(doc, list):
         for item in doc:
             _flatten(item, objects, azure, meta)
@@ -85,6 +108,12 @@ def load_snapshot(path: str) -> dict:
     meta: list = []
     for doc in _documents(text, path):
         _flatten(doc, objects, azure, meta)
+    if not any(isinstance(o, dict) and o.get("kind") in ("Pod", "Namespace") for o in objects):
+        found = sorted({str(o.get("kind")) for o in objects if isinstance(o, dict)})
+        raise SnapshotError(
+            f"snapshot {path} is not a cluster snapshot: it holds no Pods and no Namespaces"
+            + (f" (only {', '.join(found[:6])})" if found else " (no objects at all)")
+            + ". Capture one with the snapshot module, or kubectl get namespaces,pods,services,... -A -o yaml.")
     facts = None
     if azure:
         facts = {k: v for k, v in azure[-1].items() if k not in ("kind", "apiVersion")}
@@ -92,15 +121,50 @@ def load_snapshot(path: str) -> dict:
     return {"objects": objects, "azure": facts, "info": info}
 
 
-def render_snapshot(objects: list, azure_facts: dict | None = None, info: dict | None = None) -> str:
-    """The snapshot file's text: multi-document YAML whose documents are written as JSON.
+def snapshot_info(info: dict | None) -> dict:
+    """The SnapshotInfo contract fields of a loaded snapshot's ``info`` (older snapshots: defaults).
 
-    The first document is the ``kind: List`` of Kubernetes objects; ``SnapshotInfo`` (when and from
-    where it was taken, skipped kinds) and ``AzureNetworkFacts`` follow as top-level documents.
+    ``{redacted, captured_at, collection_version, cluster: {server, context}}``. Snapshots written
+    before SnapshotInfo carried these (``taken_at``, ``server`` at the top) or by kubectl (no
+    SnapshotInfo at all: not known to be redacted) still give every field, None when unknown.
     """
-    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}]
+    info = info or {}
+    cluster = info.get("cluster") if isinstance(info.get("cluster"), dict) else {}
+    return {
+        "redacted": bool(info.get("redacted", False)),
+        "captured_at": info.get("captured_at") or info.get("taken_at"),
+        "collection_version": info.get("collection_version"),
+        "cluster": {"server": cluster.get("server") or info.get("server"), "context": cluster.get("context")},
+    }
+
+
+def snapshot_format(path: str) -> str:
+    """``json`` or ``yaml`` from the file name; SnapshotError for any other ending."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise SnapshotError(f"dest {path!r}: the snapshot format follows the file name, and {ext or 'no extension'!r} is not one it writes; "
+                            "name the file .json (a JSON kind: List) or .yaml / .yml (YAML documents).")
+    return FORMATS[ext]
+
+
+def render_snapshot(objects: list, azure_facts: dict | None = None, info: dict | None = None, fmt: str = "json") -> str:
+    """The snapshot file's text in ``fmt``.
+
+    ``json``: one JSON ``kind: List`` whose items are the Kubernetes objects followed by the
+    ``SnapshotInfo`` (when, from where, redacted or not, skipped kinds) and ``AzureNetworkFacts``
+    documents. ``yaml``: YAML documents, the ``kind: List`` of objects first, then those two.
+    """
+    extra = []
     if info:
-        docs.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": SNAPSHOT_META_KIND}, **info))
+        extra.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": SNAPSHOT_META_KIND}, **info))
     if azure_facts:
-        docs.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": AZURE_FACTS_KIND}, **azure_facts))
-    return "---\n".join(json.dumps(doc, sort_keys=True) + "\n" for doc in docs)
+        extra.append(dict({"apiVersion": AZURE_FACTS_API_VERSION, "kind": AZURE_FACTS_KIND}, **azure_facts))
+    if fmt == "json":
+        return json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": [*objects, *extra]}, sort_keys=True) + "\n"
+    if fmt != "yaml":
+        raise ValueError(f"snapshot format {fmt!r}: json or yaml")
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    docs = [{"apiVersion": "v1", "kind": "List", "metadata": {}, "items": list(objects)}, *extra]
+    return yaml.dump_all(docs, Dumper=dumper, sort_keys=True, default_flow_style=False, explicit_start=True)

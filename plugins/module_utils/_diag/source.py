@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .._kube.collect import collect
 from .._kube.kinds import DIAGNOSTIC_KINDS
-from .snapshot_io import load_snapshot
+from .snapshot_io import load_snapshot, snapshot_info
 
 # What policy evaluation needs (netpol_check): fewer LISTs than a full diagnostics run.
 POLICY_KINDS = ("Namespace", "Pod", "DaemonSet", "NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
@@ -34,21 +34,25 @@ def cluster_facts_from_azure(azure):
     return None
 
 
-def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIAGNOSTIC_KINDS):
+def gather(client=None, snapshot=None, namespaces=None, page_size=500, kinds=DIAGNOSTIC_KINDS, secrets=None):
     """Objects to analyse: ``{mode, objects, skipped, azure, info, api_requests}``.
 
     ``snapshot``: path of a snapshot file (no request is made; ``skipped`` are the kinds the snapshot
     could not capture). Otherwise ``client`` (a ``KubeClient``) lists ``kinds`` once each, paginated,
-    restricted to ``namespaces`` when given; ``api_requests`` counts the requests made.
+    restricted to ``namespaces`` when given; ``api_requests`` counts the requests made. ``secrets``:
+    also list Secrets as metadata only (default: for the full ``DIAGNOSTIC_KINDS``, step 6 reads them).
     """
     if snapshot:
         snap = load_snapshot(snapshot)
         skipped = dict((snap["info"] or {}).get("skipped") or {})
+        info = dict(snap["info"] or {}, snapshot_info=snapshot_info(snap["info"]))
         return {"mode": "snapshot", "objects": snap["objects"], "skipped": skipped, "azure": snap["azure"],
-                "info": snap["info"], "api_requests": 0}
+                "info": info, "api_requests": 0}
     if client is None:
         raise ValueError("gather needs a snapshot path or a Kubernetes client")
     before = client.request_count
-    objects, skipped = collect(client, namespaces=namespaces, page_size=page_size, kinds=kinds)
+    if secrets is None:
+        secrets = kinds == DIAGNOSTIC_KINDS
+    objects, skipped = collect(client, namespaces=namespaces, page_size=page_size, kinds=kinds, secrets=secrets)
     return {"mode": "live", "objects": objects, "skipped": skipped, "azure": None,
             "info": {"server": client.host, "namespaces": namespaces}, "api_requests": client.request_count - before}

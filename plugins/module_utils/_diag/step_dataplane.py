@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+from .enforcement import CILIUM_DAEMONSET, enforcement
 from .findings import finding
 from .helpers import condition, name_of, ns_of, owner, pod_ready, short_list, spec, status
+from .step_policies import network_facts
 
 STEP = 7
 REQUIRED_KINDS = ("DaemonSet",)
@@ -86,6 +88,19 @@ def analyze(index, ctx):
             f"No kube-proxy DaemonSet in kube-system although the dataplane is {facts.get('dataplane')!r}: Services may not route.",
             "kubectl get ds -n kube-system; kube-proxy is managed by AKS: reconcile the cluster (az aks update without changes) if it is gone.",
             {"dataplane": facts.get("dataplane")},
+        ))
+    state = enforcement(network_facts(ctx.cluster_facts), index)
+    if state["cilium_expected"] and state["cilium_agent"] is False:
+        # the same answer step 4 and netpol_check use: with no agent, nothing enforces the policies
+        found.append(finding(
+            "dataplane.cni_unhealthy", "error", STEP, "DaemonSet", "kube-system", CILIUM_DAEMONSET,
+            f"No Cilium agent runs in kube-system although {state['why_not_cilium'].split(' but ')[0]}: pod networking and every "
+            "network policy (NetworkPolicy and Cilium) are unenforced"
+            + (", and kube-proxy still routes Services as on a non-Cilium cluster." if kube_proxy_seen else "."),
+            "kubectl get ds -n kube-system cilium; the agent is managed by AKS: reconcile the cluster (az aks update -g <rg> -n <cluster> "
+            "without changes) or open a support case; step 4 and netpol_check treat the policies as not enforced until it runs.",
+            {"dataplane": facts.get("dataplane"), "network_policy": facts.get("policy"), "cilium_agent": False,
+             "kube_proxy": kube_proxy_seen, "policies_enforced": False},
         ))
     for node in index.kinds("Node"):
         checked += 1

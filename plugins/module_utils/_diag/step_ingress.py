@@ -195,7 +195,17 @@ def _ingress_findings(state, ing, cls, controller, via):
     if tls_secrets:
         if state.secrets_known:
             for secret in tls_secrets:
-                if index.get("Secret", ns, secret) is None:
+                found = index.get("Secret", ns, secret)
+                if found is not None and found.get("type") not in (None, "kubernetes.io/tls"):
+                    out.append(finding(
+                        "ingress.tls_secret_missing", "error", STEP, "Ingress", ns, name,
+                        f"Ingress {ns}/{name} uses TLS secret {secret!r}, which exists in {ns} but is not of type kubernetes.io/tls "
+                        f"({found.get('type')}): the controller cannot load it and serves its default certificate.",
+                        f"Recreate it as a TLS secret: kubectl create secret tls {secret} -n {ns} --cert=... --key=... "
+                        "(type kubernetes.io/tls, keys tls.crt and tls.key).",
+                        {"secret": secret, "type": found.get("type")},
+                    ))
+                elif found is None:
                     out.append(finding(
                         "ingress.tls_secret_missing", "error", STEP, "Ingress", ns, name,
                         f"Ingress {ns}/{name} uses TLS secret {secret!r}, which does not exist in {ns}: the controller serves its default certificate.",

@@ -28,6 +28,7 @@ from .._netpol.evaluate import (
     NetpolInputError,
     PolicyEvaluator,
 )
+from .enforcement import cilium_agent_present, enforcement
 from .findings import finding
 from .helpers import gc_paused, short_list
 
@@ -105,31 +106,17 @@ def network_facts(facts):
 
 
 def _cilium_agent_present(index):
-    """True / False from the kube-system DaemonSets and pods, None when unknown."""
-    if "DaemonSet" in index.skipped and "Pod" in index.skipped:
-        return None
-    for ds in index.in_namespace("DaemonSet", "kube-system"):
-        if (ds.get("metadata") or {}).get("name") == "cilium":
-            return True
-    for pod in index.in_namespace("Pod", "kube-system"):
-        if ((pod.get("metadata") or {}).get("labels") or {}).get("k8s-app") == "cilium":
-            return True
-    return False if index.kinds("DaemonSet") or index.in_namespace("Pod", "kube-system") else None
+    """True / False from the kube-system DaemonSets and pods, None when unknown (``enforcement``)."""
+    return cilium_agent_present(index)
 
 
 def _engines(facts, index):
-    """``(k8s_enforced, cilium_enforced, why_not_cilium)``; each True/False/None (unknown)."""
-    if facts["known"]:
-        cilium = facts["dataplane"] == "cilium" or facts["policy"] == "cilium"
-        k8s = cilium or facts["policy"] in ENFORCING_POLICIES
-        why = None if cilium else (
-            f"the cluster's network profile has dataplane {facts['dataplane'] or 'azure'} and network policy {facts['policy'] or 'none'}: "
-            "only Azure CNI powered by Cilium (network_dataplane cilium) enforces Cilium policies")
-        return k8s, cilium, why
-    agent = _cilium_agent_present(index)
-    if agent is False:
-        return None, False, "no Cilium agent (DaemonSet kube-system/cilium or k8s-app=cilium pods) runs in the cluster"
-    return None, None, None
+    """``(k8s_enforced, cilium_enforced, why_not_cilium)``; each True/False/None (unknown).
+
+    The one answer of ``enforcement.enforcement``, shared with step 7 and netpol_check.
+    """
+    state = enforcement(facts, index)
+    return state["kubernetes"], state["cilium"], state["why_not_cilium"]
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -191,7 +178,9 @@ class _Run:
         self.index = index
         self.in_scope = _scope(ctx)
         self.facts = network_facts(_ctx_get(ctx, "cluster_facts"))
-        self.k8s_on, self.cilium_on, self.cilium_why = _engines(self.facts, index)
+        state = enforcement(self.facts, index)
+        self.k8s_on, self.cilium_on, self.cilium_why = state["kubernetes"], state["cilium"], state["why_not_cilium"]
+        self.k8s_why = state["why_not_kubernetes"]
         enforce = [KUBERNETES] if self.k8s_on is not False else []
         if self.cilium_on is not False:
             enforce.append(CILIUM)
@@ -241,8 +230,8 @@ class _Run:
                 by_ns.setdefault(p.namespace, []).append(p.ref)
             for ns, refs in sorted(by_ns.items()):
                 self.add("netpol.not_enforced", "warning", "Namespace", None, ns,
-                         f"{len(refs)} NetworkPolicy object(s) in namespace {ns} ({short_list(refs)}) are not enforced: the cluster's network "
-                         f"policy engine is {self.facts['policy'] or 'none'}, so every pod accepts and sends all traffic.",
+                         f"{len(refs)} NetworkPolicy object(s) in namespace {ns} ({short_list(refs)}) are not enforced: {self.k8s_why}, "
+                         "so every pod accepts and sends all traffic.",
                          "Enable a policy engine: az aks update -g <rg> -n <cluster> --network-policy azure|cilium (cilium needs "
                          "--network-dataplane cilium), or set network.policy in the aksnet.networking.cluster module; or delete the unused policies.",
                          {"policies": refs, "network_policy": self.facts["policy"], "dataplane": self.facts["dataplane"]})
@@ -520,8 +509,9 @@ class _Run:
                          f"Fix spec.endpointSelector to the pods' labels (kubectl get pods {'-n ' + p.namespace if p.namespace else '-A'} --show-labels); "
                          f"{_kubectl(p.kind, p.namespace, p.name)}",
                          {"policy": p.ref, "endpoint_selector": p.selector.describe(), "closest_pods": closest})
-            if self.cilium_on is not False:
-                self._deny_only(p)
+            # What a policy's content does is reported whether or not an agent enforces it today
+            # (the not-enforced finding says that separately), like the FQDN/DNS check below.
+            self._deny_only(p)
         for (kind, ns, name), obj in sorted(raw.items(), key=lambda x: (x[0][0], x[0][1] or "", x[0][2])):
             if ns is not None and not self.in_scope(ns):
                 continue

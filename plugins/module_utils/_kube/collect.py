@@ -5,8 +5,16 @@ the caller restricts namespaces), never per-object requests. Shared by ``snapsho
 
 from __future__ import annotations
 
-from .client import DEFAULT_PAGE_SIZE, KubeApiError
+from .client import DEFAULT_PAGE_SIZE, KubeApiError, api_path
 from .kinds import DIAGNOSTIC_KINDS
+
+# Secrets are listed as metadata only: the API server answers this media type with a
+# PartialObjectMetadataList (apiVersion meta.k8s.io/v1), whose items hold metadata and never data.
+# PartialObjectMetadata has no ``type``, so the kubernetes.io/tls Secrets are a second metadata LIST
+# with the field selector ``type=kubernetes.io/tls`` (Secrets support that field).
+PARTIAL_METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+TLS_SECRET_TYPE = "kubernetes.io/tls"
+OTHER_SECRET_TYPE = "other (not kubernetes.io/tls)"
 
 # Noise that makes snapshots large and diffs unstable, and is never read by the analyzers.
 _DROP_METADATA = ("managedFields",)
@@ -28,7 +36,53 @@ def _reason(exc: KubeApiError, kind: str, optional: bool) -> str:
     return str(exc)
 
 
-def collect(client, namespaces=None, page_size: int = DEFAULT_PAGE_SIZE, kinds=DIAGNOSTIC_KINDS):
+def _list_metadata(client, plural, namespace, field_selector, page_size):
+    """``(namespace, name)`` of every object of a core/v1 kind, as PartialObjectMetadata: one paginated LIST.
+
+    KubeClient.request sends ``Accept: application/json``; this LIST needs the metadata media type,
+    so it goes through the same connection pool, headers, error decoding and request count.
+    """
+    from urllib.parse import urlencode  # pylint: disable=import-outside-toplevel
+
+    path = api_path("v1", plural, namespace)
+    names = []
+    token = None
+    while True:
+        query = {k: v for k, v in {"limit": page_size, "continue": token, "fieldSelector": field_selector}.items() if v is not None}
+        headers = client._headers()  # pylint: disable=protected-access
+        headers["Accept"] = PARTIAL_METADATA_ACCEPT
+        client.request_count += 1
+        url = client.host + path + "?" + urlencode(query)
+        try:
+            response = client._http.request("GET", url, headers=headers, timeout=client.timeout)  # pylint: disable=protected-access
+        except client._urllib3.exceptions.HTTPError as exc:  # pylint: disable=protected-access
+            raise KubeApiError(f"Could not list {plural} metadata at {client.host}: {exc}") from None
+        page = client._decode("GET", path, response)  # pylint: disable=protected-access
+        for item in page.get("items") or []:  # only the names are kept, whatever the server sent
+            meta = item.get("metadata") or {}
+            names.append((meta.get("namespace"), meta.get("name")))
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return names
+
+
+def collect_secret_metadata(client, namespaces=None, page_size: int = DEFAULT_PAGE_SIZE):
+    """Secrets as ``{kind: Secret, metadata: {namespace, name}, type}`` and never their data, annotations or labels.
+
+    Two metadata-only LISTs per scope: every Secret, and the kubernetes.io/tls ones (field selector);
+    a Secret of the first but not the second gets type ``OTHER_SECRET_TYPE``.
+    """
+    out = []
+    for namespace in (list(namespaces) if namespaces else [None]):
+        every = _list_metadata(client, "secrets", namespace, None, page_size)
+        tls = set(_list_metadata(client, "secrets", namespace, f"type={TLS_SECRET_TYPE}", page_size))
+        for ns, name in every:
+            out.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": ns, "name": name},
+                        "type": TLS_SECRET_TYPE if (ns, name) in tls else OTHER_SECRET_TYPE})
+    return out
+
+
+def collect(client, namespaces=None, page_size: int = DEFAULT_PAGE_SIZE, kinds=DIAGNOSTIC_KINDS, secrets=False):
     """Return ``(objects, skipped)``: every object of the diagnostics kinds, and ``{kind: reason}``
     for kinds that could not be listed (403, CRD absent). Connection and authentication errors
     (401, refused, TLS) are raised: nothing can be collected then."""
@@ -52,4 +106,11 @@ def collect(client, namespaces=None, page_size: int = DEFAULT_PAGE_SIZE, kinds=D
                     break
                 raise
             objects.extend(_clean(item) for item in items)
+    if secrets:
+        try:
+            objects.extend(collect_secret_metadata(client, namespaces, page_size))
+        except KubeApiError as exc:
+            if exc.status not in (403, 404):
+                raise
+            skipped["Secret"] = _reason(exc, "Secret", False)
     return objects, skipped

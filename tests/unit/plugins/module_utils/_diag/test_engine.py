@@ -77,7 +77,7 @@ def test_policy_step_never_crashes_whether_or_not_its_analyzer_exists():
         assert step4["reason"]
 
 
-def test_missing_analyzer_and_crashing_analyzer_become_skipped(monkeypatch):
+def test_missing_analyzer_skipped_crashing_analyzer_fails(monkeypatch):
     monkeypatch.setitem(engine.STEP_MODULES, 4, "step_does_not_exist")
     result = run_diagnostics(healthy_system(), steps=[4])
     assert result["steps"][3]["status"] == "skipped" and "step_does_not_exist" in result["steps"][3]["reason"]
@@ -85,12 +85,49 @@ def test_missing_analyzer_and_crashing_analyzer_become_skipped(monkeypatch):
     from ansible_collections.aksnet.networking.plugins.module_utils._diag import step_pods
 
     def boom(index, ctx):
-        raise KeyError("status")
+        for obj in index.kinds("Pod"):
+            obj["status"]["nope"]["x"] = 1  # KeyError while reading this pod
 
     monkeypatch.setattr(step_pods, "analyze", boom)
     result = run_diagnostics(healthy_system(), steps=[1, 7])
-    assert result["steps"][0]["status"] == "skipped" and "KeyError" in result["steps"][0]["reason"]
+    # 13.9: a crash is an error finding naming the step and the object; the step reads failed
+    assert result["steps"][0]["status"] == "failed" and "KeyError" in result["steps"][0]["reason"]
+    crash = [f for f in result["findings"] if f["code"] == "diag.analyzer_failed"]
+    assert len(crash) == 1 and crash[0]["severity"] == "error" and crash[0]["step"] == 1
+    first_pod = healthy_system()[[o["kind"] for o in healthy_system()].index("Pod")]
+    assert crash[0]["resource"] == {"kind": "Pod", "namespace": first_pod["metadata"]["namespace"], "name": first_pod["metadata"]["name"]}
+    assert "step 1 (pods)" in crash[0]["message"] and result["summary"]["errors"] >= 1
     assert result["steps"][6]["status"] == "passed"
+
+
+def test_malformed_service_is_a_finding_not_a_crash():
+    """13.9: spec.ports "eighty" once crashed step 2 (shown skipped). Now: object.malformed, step failed."""
+    bad = service("broken", "web", {"app": "web"})
+    bad["spec"]["ports"] = "eighty"
+    nameless = pod("x", "web")
+    del nameless["metadata"]["name"]
+    result = run_diagnostics([*healthy_system(), *web_app(), bad, nameless], steps=[1, 2])
+    by_code = {}
+    for f in result["findings"]:
+        by_code.setdefault(f["code"], []).append(f)
+    assert not by_code.get("diag.analyzer_failed")
+    mal = {(f["step"], f["resource"]["kind"], f["resource"]["name"]) for f in by_code["object.malformed"]}
+    assert mal == {(2, "Service", "broken"), (1, "Pod", None)}
+    assert result["summary"]["steps"]["1"] == "failed" and result["summary"]["steps"]["2"] == "failed"
+    assert not any("None/None" in f["message"] for f in result["findings"])
+
+
+def test_empty_or_podless_snapshot_is_refused(tmp_path):
+    from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(SnapshotError, match="not a cluster snapshot"):
+        load_snapshot(str(empty))
+    only_svc = tmp_path / "svc.json"
+    only_svc.write_text('{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}}]}')
+    with pytest.raises(SnapshotError, match="no Pods and no Namespaces"):
+        load_snapshot(str(only_svc))
 
 
 def test_namespace_filter():

@@ -42,7 +42,7 @@ class FakeClient:
 def test_live_lists_each_kind_once_and_counts_pages():
     pods = [{"metadata": {"name": f"p{i}", "namespace": "shop"}} for i in range(5)]
     client = FakeClient({"pods": pods}, missing={"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"})
-    data = gather(client=client, page_size=2)
+    data = gather(client=client, page_size=2, secrets=False)  # Secret metadata LISTs: test_collect_secrets.py
     assert data["mode"] == "live"
     assert [plural for plural, _ns in client.calls] == [k[2] for k in DIAGNOSTIC_KINDS]
     assert data["api_requests"] == len(DIAGNOSTIC_KINDS) - 1 + 3  # pods: 3 pages of 2

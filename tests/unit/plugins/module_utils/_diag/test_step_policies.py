@@ -251,3 +251,15 @@ def test_namespace_filter(tmp_path):
 def test_network_facts_normalisation(facts, expected):
     f = network_facts(facts)
     assert (f["known"], f["dataplane"], f["policy"], f["advanced_network_policies"]) == expected
+
+
+def test_cilium_deny_only_reported_without_agent(tmp_path):
+    """13.10: a clusterwide deny-only policy in a snapshot with no Cilium agent: both findings."""
+    ccnp = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "deny-web"},
+            "spec": {"endpointSelector": {"matchLabels": {"app": "db"}},
+                     "ingressDeny": [{"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "web"}}]}]}}
+    no_agent = [o for o in BASE if o["metadata"].get("name") != "cilium-abc"]
+    result = run(tmp_path, [ccnp], None, base=no_agent)
+    one(result, "cilium.not_enforced")
+    f = one(result, "cilium.deny_enables_default_deny")
+    assert f["resource"]["kind"] == "CiliumClusterwideNetworkPolicy" and f["evidence"]["selected_endpoints"] == ["shop/db-1"]
