@@ -362,6 +362,10 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         obj = copy.deepcopy(obj)
         _group, _version, _plural, wrapped = self._resolve_kind(obj)
         info = wrapped.info
+        if (obj.get("kind"), (obj.get("metadata") or {}).get("name")) in _SKIP_DEFAULT and (obj["metadata"].get("namespace") or "default") == "default":
+            # kube-apiserver keeps the kubernetes Service and its endpoints itself (ClusterIP 10.0.0.1 is already allocated):
+            # a cluster created in an empty lab, or a loaded snapshot, keeps the apiserver's own
+            return self.api("GET", self._path(info, "default", obj["metadata"]["name"]))
         meta = obj.setdefault("metadata", {})
         for key in ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink"):
             meta.pop(key, None)
@@ -961,9 +965,25 @@ def structural(schema: dict[str, Any]) -> dict[str, Any]:
         elif key in ("items", "additionalProperties") and isinstance(value, dict):
             out[key] = structural(value)
         elif key in ("oneOf", "anyOf"):
-            out[key] = [{k: v for k, v in structural(v).items() if k not in ("type", "description", "default")} for v in value]
+            out[key] = [_value_validation(v) for v in value]
         else:
             out[key] = value
     if "type" not in out and not out.get("x-kubernetes-int-or-string") and not out.get("x-kubernetes-preserve-unknown-fields"):
         out["x-kubernetes-preserve-unknown-fields"] = True
+    return out
+
+
+def _value_validation(schema: dict[str, Any]) -> dict[str, Any]:
+    """A oneOf/anyOf alternative of a structural schema: value checks only. kube-apiserver refuses types, defaults
+    and x-kubernetes-preserve-unknown-fields there (\"must be false to be structural\")."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties",):
+            out[key] = {k: _value_validation(v) for k, v in value.items()}
+        elif key == "items" and isinstance(value, dict):
+            out[key] = _value_validation(value)
+        elif key in ("oneOf", "anyOf"):
+            out[key] = [_value_validation(v) for v in value]
+        elif key in ("required", "enum", "format", "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"):
+            out[key] = value
     return out
