@@ -363,9 +363,13 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         _group, _version, _plural, wrapped = self._resolve_kind(obj)
         info = wrapped.info
         if (obj.get("kind"), (obj.get("metadata") or {}).get("name")) in _SKIP_DEFAULT and (obj["metadata"].get("namespace") or "default") == "default":
-            # kube-apiserver keeps the kubernetes Service and its endpoints itself (ClusterIP 10.0.0.1 is already allocated):
-            # a cluster created in an empty lab, or a loaded snapshot, keeps the apiserver's own
-            return self.api("GET", self._path(info, "default", obj["metadata"]["name"]))
+            # kube-apiserver makes the kubernetes Service itself (ClusterIP 10.0.0.1 is already allocated): a cluster created
+            # in an empty lab, or a loaded snapshot, keeps the apiserver's own (its endpoints are written when missing)
+            try:
+                return self.api("GET", self._path(info, "default", obj["metadata"]["name"]))
+            except RealApiError as exc:
+                if exc.status != 404:
+                    raise
         meta = obj.setdefault("metadata", {})
         for key in ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink"):
             meta.pop(key, None)
