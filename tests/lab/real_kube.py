@@ -717,10 +717,14 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         for ing in self._items("networking.k8s.io", "ingresses"):
             meta = ing["metadata"]
             key = (meta["namespace"], meta["name"])
-            seen[key] = meta["resourceVersion"]
             if self._seen_ingresses.get(key) == meta["resourceVersion"]:
+                seen[key] = meta["resourceVersion"]
                 continue
             ingress = self.ingress_hook(copy.deepcopy(ing))
+            if ingress is not None:
+                # published; an Ingress without an address yet is asked again on the next poll (the controller's
+                # LoadBalancer Service may get its address later, as the emulator's add-on manager then publishes it)
+                seen[key] = meta["resourceVersion"]
             current = ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress")
             if ingress is not None and ingress != current:
                 try:
