@@ -121,6 +121,7 @@ public_ip:
 """
 
 from ansible_collections.aksnet.networking.plugins.module_utils._azure.lro import wait_for
+from ansible_collections.aksnet.networking.plugins.module_utils._common.names import network_name_error
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
 
 RESOURCE_GROUP_API_VERSION = "2021-04-01"
@@ -180,6 +181,9 @@ def run(mod):
         raise ModuleFailure("Pass resource_group, or cluster together with cluster_resource_group (the address then goes into the node resource group).")
     if params["wait_timeout"] < 1:
         raise ModuleFailure(f"wait_timeout {params['wait_timeout']} must be at least 1 second.")
+    name_error = network_name_error("name", params["name"])
+    if name_error:
+        raise ModuleFailure(name_error + " Nothing was sent to Azure.")
     for zone in params["zones"] or []:
         if zone not in ("1", "2", "3"):
             raise ModuleFailure(f"zones: {zone!r} is not an Azure availability zone; use '1', '2' and/or '3'.")

@@ -49,7 +49,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import arm_aks_rules as rules
 from . import arm_network as net
-from .arm_common import ArmError, bad_request, build_id, new_etag, parse_cidr, parse_resource_id, stable_hex, stable_uuid, usable_addresses
+from .arm_common import ArmError, bad_request, build_id, check_resource_name, new_etag, parse_cidr, parse_resource_id, stable_hex, stable_uuid, usable_addresses
 
 CONTAINER_SERVICE = "Microsoft.ContainerService"
 MC_TYPE = f"{CONTAINER_SERVICE}/managedClusters"
@@ -636,6 +636,10 @@ class ArmSimulator(net.NodeNetworkMixin):
             items = [self._render(r) for k, r in self._resources.items() if k.startswith(prefix) and k.count("/") == prefix.count("/")]
             return self._page(path, query, items)
         name, extra = tail[2], tail[3:]
+        if method == "PUT":
+            check_resource_name(full, name)
+            if len(extra) == 2:
+                check_resource_name(f"{full}/{extra[0]}", extra[1])
         key = build_id(self.subscription_id, rg, namespace, [rtype], [name]).lower()
         if full == MC_TYPE.lower():
             return self._managed_cluster(method, rg, name, key, extra, query, body, path, api_version, headers or {})

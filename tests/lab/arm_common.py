@@ -142,3 +142,29 @@ def parse_resource_id(text: Any) -> Optional[ResourceId]:
 def build_id(subscription: str, resource_group: str, namespace: str, types: list[str], names: list[str]) -> str:
     tail = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
     return f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/{namespace}/{tail}"
+
+
+# Azure's naming rules per resource type (Microsoft.Network's common rule; AKS's for managed clusters and agent pools)
+_NETWORK_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+
+
+def check_resource_name(full_type: str, name: str) -> None:
+    """Refuse a resource name the way Azure Resource Manager does for that type (400 InvalidResourceName)."""
+    full_type = full_type.lower()
+    if full_type.startswith("microsoft.network/"):
+        if not _NETWORK_NAME.match(name):
+            raise bad_request(
+                "InvalidResourceName",
+                f"Resource name {name} is invalid. The name can be up to 80 characters long. It must begin with a word character, "
+                "and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.")
+    elif full_type == "microsoft.containerservice/managedclusters":
+        if not _CLUSTER_NAME.match(name):
+            raise bad_request(
+                "InvalidResourceName",
+                f"Resource name {name} is invalid. The name must be 1-63 characters long, contain only letters, digits, '-' and '_', "
+                "and begin and end with a letter or digit.")
+    elif full_type == "microsoft.containerservice/managedclusters/agentpools" and not _POOL_NAME.match(name):
+        raise ArmError(400, "InvalidParameter", f"The value of parameter agentPoolProfile.name is invalid. Agent pool name '{name}' must start "
+                       "with a lowercase letter, have max length of 12, and only have characters a-z0-9.", "agentPoolProfile.name")

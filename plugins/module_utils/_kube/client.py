@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import env_fallback
 
-from .retry import RETRY_STATUSES, retry_delay
+from .retry import RETRY_STATUSES, retry_delay, write_already_applied
 
 KUBE_AUTH_SPEC = {
     "kubeconfig": {"type": "raw", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
@@ -180,7 +180,7 @@ class KubeClient:
             headers["Content-Type"] = content_type
         return headers
 
-    def request(self, method: str, path: str, query: dict | None = None, body=None, content_type: str | None = None):
+    def request(self, method: str, path: str, query: dict | None = None, body=None, content_type: str | None = None, accept: str | None = None):
         """Send one request and return the decoded JSON body; errors raise KubeApiError.
 
         Transient failures (429, 5xx, a connection reset) are retried with bounded backoff that honours
@@ -199,7 +199,7 @@ class KubeClient:
             attempt += 1
             self.request_count += 1
             try:
-                response = self._send(method, url, data, content_type)
+                response = self._send(method, url, data, content_type, accept)
             except _ConnectionReset:
                 delay = retry_delay(method, attempt, waited)
                 if delay is None:
@@ -225,9 +225,12 @@ class KubeClient:
                     return resolved
             return self._decode(method, path, response, attempt)
 
-    def _send(self, method, url, data, content_type):
+    def _send(self, method, url, data, content_type, accept=None):
+        headers = self._headers(content_type)
+        if accept:
+            headers["Accept"] = accept
         try:
-            return self._http.request(method, url, body=data, headers=self._headers(content_type), timeout=self.timeout)
+            return self._http.request(method, url, body=data, headers=headers, timeout=self.timeout)
         except self._urllib3.exceptions.SSLError as exc:
             raise KubeApiError(
                 f"TLS verification of the Kubernetes API at {self.host} failed ({_short(exc)}). "
@@ -243,19 +246,31 @@ class KubeClient:
             ) from None
 
     def _after_retry(self, method, path, body, response):
-        """What an earlier attempt may already have done: a create that exists now, a delete that is done."""
+        """What an earlier attempt may already have done: a create that exists now, a replace that is stored, a delete that is done.
+
+        A 409 on a repeated create (AlreadyExists) or replace (Conflict: the resourceVersion moved on, by the
+        earlier attempt's own write) is read back and compared with what was sent; only when the object holds
+        it is the write counted as done. Anything else is reported as the server answered.
+        """
         if method == "DELETE" and response.status == 404:
             return {}
-        if method == "POST" and response.status == 409 and isinstance(body, dict):
-            name = (body.get("metadata") or {}).get("name")
-            if name:
-                try:
-                    payload = json.loads((response.data or b"{}").decode("utf-8"))
-                except ValueError:
-                    payload = {}
-                if payload.get("reason") == "AlreadyExists":
-                    return self.get_path(f"{path}/{quote(name, safe='')}")
-        return None
+        if response.status != 409 or method not in ("POST", "PUT") or not isinstance(body, dict):
+            return None
+        name = (body.get("metadata") or {}).get("name")
+        if not name:
+            return None
+        try:
+            payload = json.loads((response.data or b"{}").decode("utf-8"))
+        except ValueError:
+            payload = {}
+        reason = payload.get("reason") if isinstance(payload, dict) else None
+        if method == "POST" and reason == "AlreadyExists":
+            stored = self.get_path(f"{path}/{quote(name, safe='')}")
+        elif method == "PUT" and reason == "Conflict":
+            stored = self.get_path(path)
+        else:
+            return None
+        return stored if write_already_applied(body, stored) else None
 
     def get_path(self, path):
         """GET a raw path; None on 404."""

@@ -39,25 +39,14 @@ def _reason(exc: KubeApiError, kind: str, optional: bool) -> str:
 def _list_metadata(client, plural, namespace, field_selector, page_size):
     """``(namespace, name)`` of every object of a core/v1 kind, as PartialObjectMetadata: one paginated LIST.
 
-    KubeClient.request sends ``Accept: application/json``; this LIST needs the metadata media type,
-    so it goes through the same connection pool, headers, error decoding and request count.
+    The request asks for the metadata media type; it is retried like every request of the client.
     """
-    from urllib.parse import urlencode  # pylint: disable=import-outside-toplevel
-
     path = api_path("v1", plural, namespace)
     names = []
     token = None
     while True:
-        query = {k: v for k, v in {"limit": page_size, "continue": token, "fieldSelector": field_selector}.items() if v is not None}
-        headers = client._headers()  # pylint: disable=protected-access
-        headers["Accept"] = PARTIAL_METADATA_ACCEPT
-        client.request_count += 1
-        url = client.host + path + "?" + urlencode(query)
-        try:
-            response = client._http.request("GET", url, headers=headers, timeout=client.timeout)  # pylint: disable=protected-access
-        except client._urllib3.exceptions.HTTPError as exc:  # pylint: disable=protected-access
-            raise KubeApiError(f"Could not list {plural} metadata at {client.host}: {exc}") from None
-        page = client._decode("GET", path, response)  # pylint: disable=protected-access
+        query = {"limit": page_size, "continue": token, "fieldSelector": field_selector}
+        page = client.request("GET", path, query=query, accept=PARTIAL_METADATA_ACCEPT)
         for item in page.get("items") or []:  # only the names are kept, whatever the server sent
             meta = item.get("metadata") or {}
             names.append((meta.get("namespace"), meta.get("name")))

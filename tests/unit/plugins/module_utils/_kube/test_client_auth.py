@@ -116,3 +116,48 @@ def test_a_token_in_the_kubeconfig_never_reaches_an_error_message(tmp_path, emu)
         _works(client)
     assert "secret-token-value" not in str(err.value)
     assert base64.b64encode(b"secret-token-value").decode() not in str(err.value)
+
+
+def _exec_kubeconfig(tmp_path, emu, server, token=TOKEN):
+    """A kubeconfig whose user runs an exec credential plugin (as kubelogin does on AKS); each run is counted."""
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    runs = tmp_path / "runs"
+    expiry = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # inside the refresh skew
+    plugin = tmp_path / "cred.py"
+    plugin.write_text(
+        "import json, sys\n"
+        f"open({str(runs)!r}, 'a').write('x')\n"
+        "json.dump({'apiVersion': 'client.authentication.k8s.io/v1beta1', 'kind': 'ExecCredential',"
+        f" 'status': {{'token': {token!r}, 'expirationTimestamp': {expiry!r}}}}}, sys.stdout)\n"
+    )
+    with open(emu.certs["ca"], "rb") as handle:
+        ca = base64.b64encode(handle.read()).decode()
+    path = tmp_path / "exec.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+        f"clusters:\n- name: lab\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n"
+        "contexts:\n- name: lab\n  context:\n    cluster: lab\n    user: lab\n"
+        "users:\n- name: lab\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        f"      command: {sys.executable}\n      args: [{str(plugin)!r}]\n      interactiveMode: Never\n"
+    )
+    return str(path), runs
+
+
+def test_an_exec_token_refresh_keeps_the_explicit_host(tmp_path, emu):
+    # the token comes from the kubeconfig's exec plugin and is refreshed before each request (it expires
+    # within the loader's skew); the refresh copies the kubeconfig's server back, the explicit host must stay
+    kubeconfig, runs = _exec_kubeconfig(tmp_path, emu, server=WRONG_HOST)
+    client = KubeClient({"kubeconfig": kubeconfig, "host": emu.url})
+    _call_twice(client)
+    assert client.host == emu.url
+    assert len(runs.read_text()) >= 2  # the plugin ran again: the refresh really happened
+
+
+def test_an_exec_token_refresh_keeps_the_explicit_api_key(tmp_path, emu):
+    kubeconfig, runs = _exec_kubeconfig(tmp_path, emu, server=emu.url, token="plugin-token-stale")
+    client = KubeClient({"kubeconfig": kubeconfig, "api_key": TOKEN})
+    _call_twice(client)
+    assert client._headers()["Authorization"] == f"Bearer {TOKEN}"
+    assert len(runs.read_text()) >= 2

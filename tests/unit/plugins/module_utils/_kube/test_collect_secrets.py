@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlparse
 
-import urllib3
-
+from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.aksnet.networking.plugins.module_utils._kube.collect import (
     OTHER_SECRET_TYPE,
     PARTIAL_METADATA_ACCEPT,
@@ -28,7 +27,7 @@ class _Http:
         self.secrets = secrets
         self.calls = []
 
-    def request(self, method, url, headers=None, timeout=None):
+    def request(self, method, url, body=None, headers=None, timeout=None):
         self.calls.append((method, url, dict(headers)))
         query = parse_qs(urlparse(url).query)
         items = [s for s in self.secrets if "fieldSelector" not in query or query["fieldSelector"] == [f"type={s['type']}"]]
@@ -42,20 +41,11 @@ class _Http:
                           "items": [{"kind": "PartialObjectMetadata", "metadata": s["metadata"]} for s in page]})
 
 
-class _Client:
-    host = "https://aks.example:443"
-    timeout = 5
-    _urllib3 = urllib3
-
-    def __init__(self, secrets):
-        self._http = _Http(secrets)
-        self.request_count = 0
-
-    def _headers(self):
-        return {"Accept": "application/json", "Authorization": "Bearer t"}
-
-    def _decode(self, method, path, response):
-        return json.loads(response.data)
+def _Client(secrets):
+    """A real KubeClient whose connection pool is the fake server above."""
+    client = KubeClient({"host": "https://aks.example:443", "api_key": "t", "request_timeout": 5})
+    client._http = _Http(secrets)
+    return client
 
 
 def test_secret_metadata_only():

@@ -110,3 +110,79 @@ def test_a_forbidden_answer_is_not_retried(emu, client):
     with pytest.raises(KubeApiError) as err:
         client.list("v1", "secrets", "Secret", namespace="default")
     assert err.value.status == 403 and client.retries == 0
+
+
+# ------------------------------------------------------------------ a write whose answer was lost
+
+
+def test_contains_ignores_what_the_server_added_but_not_what_differs():
+    sent = {"spec": {"containers": [{"name": "a", "image": "x"}], "volumes": [{"name": "v"}]}}
+    stored = {"spec": {"containers": [{"name": "a", "image": "x", "imagePullPolicy": "IfNotPresent"}],
+                       "volumes": [{"name": "v"}, {"name": "kube-api-access-1"}], "nodeName": "n1"}}
+    assert retry.contains(sent, stored)
+    assert not retry.contains({"spec": {"containers": [{"name": "a", "image": "y"}]}}, stored)
+    assert not retry.contains({"spec": {"volumes": [{"name": "w"}]}}, stored)
+
+
+def test_write_already_applied_leaves_out_server_metadata_and_status():
+    sent = {"kind": "ConfigMap", "metadata": {"name": "c", "resourceVersion": "7", "labels": {"a": "1"}}, "data": {"k": "v"}}
+    stored = {"kind": "ConfigMap", "metadata": {"name": "c", "resourceVersion": "8", "labels": {"a": "1"}}, "data": {"k": "v"}}
+    assert retry.write_already_applied(sent, stored)
+    assert not retry.write_already_applied(sent, {**stored, "data": {"k": "other"}})
+    assert not retry.write_already_applied(sent, None)
+
+
+def _lose_first_answer(client, method):
+    """The first ``method`` request reaches the server and is applied, but its answer is lost (connection reset)."""
+    from ansible_collections.aksnet.networking.plugins.module_utils._kube import client as client_module
+
+    real_send, lost = client._send, []
+
+    def send(m, url, data, content_type, accept=None):
+        response = real_send(m, url, data, content_type, accept)
+        if m == method and not lost:
+            lost.append(url)
+            raise client_module._ConnectionReset()
+        return response
+
+    client._send = send
+    return lost
+
+
+def test_a_replace_whose_answer_was_lost_is_not_reported_as_a_conflict(emu, client):
+    current = client.get("v1", "configmaps", "coredns", "kube-system")
+    current["data"] = {"Corefile": ".:53 { forward . 1.1.1.1 }"}
+    lost = _lose_first_answer(client, "PUT")
+    stored = client.request("PUT", api_path("v1", "configmaps", "kube-system", "coredns"), body=current)
+    assert lost and stored["data"] == current["data"]
+    puts = _paths(emu, "PUT")
+    assert len(puts) == 2 and client.retries == 1  # the repeat met the first write (409 Conflict) and read it back
+
+
+def test_a_conflict_with_someone_elses_write_is_still_reported(emu, client):
+    current = client.get("v1", "configmaps", "coredns", "kube-system")
+    other = dict(current, data={"Corefile": "someone else"})
+    client.request("PUT", api_path("v1", "configmaps", "kube-system", "coredns"), body=other)
+    emu.faults.add({"match": {"method": "PUT", "resource": "configmaps", "name": "coredns"}, "status": 500})
+    current["data"] = {"Corefile": "mine"}
+    with pytest.raises(KubeApiError) as err:
+        client.request("PUT", api_path("v1", "configmaps", "kube-system", "coredns"), body=current)
+    assert err.value.status == 409
+
+
+def test_a_create_retried_onto_a_different_object_is_reported(emu, client):
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "taken", "namespace": "default"}, "data": {"a": "b"}}
+    client.request("POST", api_path("v1", "configmaps", "default"), body=body)
+    emu.faults.add({"match": {"method": "POST", "resource": "configmaps", "name": "taken"}, "status": 503})
+    with pytest.raises(KubeApiError) as err:
+        client.request("POST", api_path("v1", "configmaps", "default"), body=dict(body, data={"a": "different"}))
+    assert err.value.status == 409
+
+
+def test_a_pod_create_whose_answer_was_lost_returns_the_pod(emu, client):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe-x", "namespace": "default", "labels": {"app": "p"}},
+           "spec": {"containers": [{"name": "c", "image": "busybox", "command": ["sleep", "60"]}]}}
+    _lose_first_answer(client, "POST")
+    created = client.request("POST", api_path("v1", "pods", "default"), body=pod)
+    assert created["metadata"]["name"] == "probe-x"
+    assert len([r for r in _paths(emu, "POST") if "/pods" in r["path"]]) == 2
