@@ -30,6 +30,7 @@ class DemoRun:
         self.lab_dir, self.out = root_dir / "lab", root_dir / "out"
         started = time.monotonic()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "K8S_AUTH_", "AKSNET_LAB_"))}
+        env["LAB"] = os.environ.get("AKSNET_LAB_KUBE") or "emulator"  # the suite's back end: make demo LAB=real on the real one
         self.proc = subprocess.run(["bash", "scripts/demo.sh", str(self.lab_dir), str(self.out), mode], cwd=ROOT, env=env,
                                    capture_output=True, text=True, timeout=900, check=False)
         self.seconds = time.monotonic() - started

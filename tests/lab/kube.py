@@ -57,6 +57,9 @@ from tests.lab.kube_ops import (
     ApiError,
     Cause,
     already_exists,
+    apply_conflict_error,
+    apply_conflicts,
+    apply_leaves,
     bad_request,
     cannot_decode,
     cause_required,
@@ -282,6 +285,8 @@ class KubeEmulator:
         self._seed = seed
         self._lock = threading.RLock()
         self._store: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+        # server-side apply: object uid -> field manager -> {field path: applied value} (tests/lab/kube_ops.apply_leaves)
+        self._apply_owners: dict[str, dict[str, dict[tuple[str, ...], Any]]] = {}
         self._rv = 0
         self._epoch = 0
         self._requests: list[dict[str, Any]] = []
@@ -384,6 +389,7 @@ class KubeEmulator:
         with self._lock:
             self._epoch += 1
             self._store.clear()
+            self._apply_owners.clear()
             self._forbidden.clear()
             self.faults.clear()
             self._requests.clear()
@@ -1021,6 +1027,7 @@ class KubeEmulator:
             raise unsupported_media_type(self._patch_types(route))
         current = self._get(route.group, route.plural, route.namespace, route.name or "")
         kind = info.kind or ""
+        ownership = None
         if content_type == "application/apply-patch+yaml":
             if not query.get("fieldManager"):
                 raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
@@ -1032,8 +1039,19 @@ class KubeEmulator:
                 if applied["metadata"].get("name") not in (None, route.name):
                     raise bad_request(f"the name of the object ({applied['metadata']['name']}) does not match the name on the URL ({route.name})")
                 applied["metadata"]["name"] = route.name
-                return self._create(create_route, info, applied, dry_run, verb="patch"), True
-            patched = strategic_merge_patch(current, self._check_body(route, info, body), kind, api_version=current["apiVersion"])
+                created = self._create(create_route, info, applied, dry_run, verb="patch")
+                if not dry_run:
+                    self._apply_owners[created["metadata"]["uid"]] = {query["fieldManager"]: apply_leaves(applied)}
+                return created, True
+            applied = self._check_body(route, info, body)
+            # field ownership between appliers: a field another manager applied is theirs until forced
+            leaves = apply_leaves(applied)
+            owners = self._apply_owners.get(current["metadata"].get("uid"), {})
+            found = apply_conflicts(query["fieldManager"], leaves, current, owners)
+            if found and query.get("force") != "true":
+                raise apply_conflict_error(found)
+            ownership = (query["fieldManager"], leaves, found)
+            patched = strategic_merge_patch(current, applied, kind, api_version=current["apiVersion"])
         else:
             if current is None:
                 raise not_found(route.plural, route.group, route.name or "")
@@ -1057,7 +1075,18 @@ class KubeEmulator:
         if info.namespaced and meta.get("namespace") != route.namespace:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
         assert current is not None
-        return self._update(route, info, current, patched, dry_run, verb="patch", sent=body), False
+        updated = self._update(route, info, current, patched, dry_run, verb="patch", sent=body)
+        if ownership is not None and not dry_run:
+            manager, leaves, forced = ownership
+            owners = self._apply_owners.setdefault(current["metadata"].get("uid"), {})
+            for other, paths in forced.items():  # force=true takes the fields from their owners
+                kept = {path: value for path, value in owners.get(other, {}).items() if path not in paths}
+                if kept:
+                    owners[other] = kept
+                else:
+                    owners.pop(other, None)
+            owners[manager] = leaves
+        return updated, False
 
     def _patch_types(self, route: _Route) -> list[str]:
         """The patch content types the apiserver accepts for a resource, in its order."""

@@ -651,3 +651,50 @@ def test_cilium_schema_also_checks_patches_and_replaces(cilium):
     current["spec"]["ingress"] = [{"toPorts": [{"ports": [{"port": "80", "protocol": "ICMP"}]}]}]
     assert call(cilium, "PUT", f"{CNPS}/cnp", current).status == 422
     assert stored(cilium, "ciliumnetworkpolicies", "cnp", "cilium.io")["spec"]["ingress"] == [{}]
+
+
+# Differences found against the real control plane (kube-apiserver v1.36.3, issue 14): the real one wins.
+
+APPLY = "application/apply-patch+yaml"
+
+
+def _apply(emu, name, data, manager, **query):
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+    return call(emu, "PATCH", f"{CONFIGMAPS}/{name}", body, query={"fieldManager": manager, **query}, content_type=APPLY)
+
+
+def test_server_side_apply_of_a_field_another_manager_applied_is_a_409(emu):
+    assert _apply(emu, "ssa", {"k": "one", "x": "1"}, "alice").status == 201
+    answer = _apply(emu, "ssa", {"k": "two"}, "bob")
+    assert answer.status == 409 and answer.reason == "Conflict"
+    assert answer.body["message"] == 'Apply failed with 1 conflict: conflict with "alice": .data.k'
+    assert answer.body["details"] == {"causes": [{"reason": "FieldManagerConflict", "message": 'conflict with "alice"', "field": ".data.k"}]}
+    assert stored(emu, "configmaps", "ssa")["data"] == {"k": "one", "x": "1"}
+    # the same value is no conflict; a field nobody else owns neither
+    assert _apply(emu, "ssa", {"k": "one", "y": "2"}, "carol").status == 200
+    # force takes the field from both owners; then its old owners conflict in turn
+    forced = _apply(emu, "ssa", {"k": "two"}, "bob", force="true")
+    assert forced.status == 200 and forced.body["data"]["k"] == "two"
+    again = _apply(emu, "ssa", {"k": "one", "x": "1"}, "alice")
+    assert again.status == 409 and again.body["message"] == 'Apply failed with 1 conflict: conflict with "bob": .data.k'
+    # the same manager may change its own fields
+    assert _apply(emu, "ssa", {"k": "three"}, "bob").status == 200
+
+
+def test_server_side_apply_conflicts_with_several_fields_and_dry_run_keeps_ownership(emu):
+    assert _apply(emu, "many", {"a": "1", "b": "2"}, "alice").status == 201
+    answer = _apply(emu, "many", {"a": "x", "b": "y"}, "bob")
+    assert answer.status == 409
+    assert answer.body["message"] == 'Apply failed with 2 conflicts: conflicts with "alice":\n- .data.a\n- .data.b'
+    assert [c["field"] for c in answer.body["details"]["causes"]] == [".data.a", ".data.b"]
+    assert _apply(emu, "many", {"a": "x"}, "bob", force="true", dryRun="All").status == 200
+    assert _apply(emu, "many", {"a": "x"}, "bob").status == 409  # the dry run took nothing
+
+
+def test_a_failing_json_patch_test_operation_does_not_name_the_path(emu):
+    call(emu, "POST", CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "jp"}, "data": {"a": "b"}})
+    answer = call(emu, "PATCH", f"{CONFIGMAPS}/jp", [{"op": "test", "path": "/data/a", "value": "c"}, {"op": "replace", "path": "/data/a", "value": "d"}],
+                  content_type="application/json-patch+json")
+    assert answer.status == 422 and answer.reason == "Invalid"
+    assert answer.body["message"] == "the server rejected our request due to an error in our request"
+    assert stored(emu, "configmaps", "jp")["data"] == {"a": "b"}
