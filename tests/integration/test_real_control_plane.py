@@ -166,7 +166,7 @@ def _restricted_token(api, denied_plurals):
     from ansible_collections.aksnet.networking.plugins.module_utils._kube.kinds import DIAGNOSTIC_KINDS
 
     account = unique("restricted")
-    groups = {}
+    groups = {"": ["secrets"]} if "secrets" not in denied_plurals else {}  # TLS secrets of Ingresses are read too (metadata only)
     for api_version, _kind, plural, *_rest in DIAGNOSTIC_KINDS:
         if plural not in denied_plurals:
             groups.setdefault(api_version.rpartition("/")[0], []).append(plural)

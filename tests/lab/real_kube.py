@@ -229,11 +229,16 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(timeout=10)
+        try:
+            if self._loop is not None and self._runner is not None:
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                if self._thread is not None:
+                    self._thread.join(timeout=10)
+        finally:  # a proxy that does not close in time must not leave the control plane running
+            self._stop_processes()
+
+    def _stop_processes(self) -> None:
         for _name, proc in reversed(self._procs):
             if proc.poll() is None:
                 try:
