@@ -185,7 +185,7 @@ options:
     default: "1"
   allow_migration:
     description:
-      - Allow an irreversible in-place migration, for example kubenet to Azure CNI Overlay or the Cilium dataplane, which
+      - Allow an irreversible in-place migration (C(kubenet_to_overlay), C(node_subnet_to_overlay), C(dataplane_to_cilium)), which
         reimage every node pool and cannot be undone.
       - Without it such a change fails before any write, naming the migration and its effect; check mode and diff still show
         the planned migration (RV(migrations)).
@@ -396,6 +396,8 @@ POLL_FALLBACK_SECONDS = 15
 NETWORK_API_VERSION = "2024-05-01"
 DEFAULT_POOL_NAME = "nodepool1"
 LIBRARIES = ("azure.identity", "azure.mgmt.containerservice")
+# migrations that reimage every node pool and cannot be undone: they run only with allow_migration
+IRREVERSIBLE_MIGRATIONS = ("kubenet_to_overlay", "node_subnet_to_overlay", "dataplane_to_cilium")
 TRANSITIONAL = ("creating", "updating", "deleting", "upgrading", "scaling", "migrating", "starting", "stopping")
 
 POOL_SPEC = {
@@ -689,8 +691,9 @@ class ClusterRunner:
             if new_errors:
                 raise _preflight_failure(new_errors, warnings, "nothing was changed")
         found = migrations(current, desired)
-        if found and not params["allow_migration"] and not self.mod.check_mode:
-            names = "; ".join(f"{item['name']} ({item['description']}; {item['notes']})" for item in found)
+        irreversible = [item for item in found if item["name"] in IRREVERSIBLE_MIGRATIONS]
+        if irreversible and not params["allow_migration"] and not self.mod.check_mode:
+            names = "; ".join(f"{item['name']} ({item['description']}; {item['notes']})" for item in irreversible)
             raise ModuleFailure(
                 f"Cluster {self.name!r}: this change is an irreversible in-place migration: {names}. It reimages every node pool "
                 "and cannot be undone. Nothing was sent to Azure. Set allow_migration: true (role: cluster_allow_migration) to run it; "
