@@ -8,7 +8,10 @@ from __future__ import annotations
 FIXES = {
     "AuthenticationFailed": "check the credentials (auth_source, client_id/secret/tenant) and the cloud_environment.",
     "InvalidAuthenticationToken": "the token is not valid for this cloud: check cloud_environment / arm_endpoint.",
-    "AuthorizationFailed": "grant the identity a role that allows this action on the resource group (for example 'Azure Kubernetes Service Contributor Role' to create and update clusters).",
+    "AuthorizationFailed": (
+        "grant the identity a role that allows this action on the resource group "
+        "(for example 'Azure Kubernetes Service Contributor Role' to create and update clusters)."
+    ),
     "ResourceGroupNotFound": "create the resource group first or correct the resource_group option.",
     "ResourceNotFound": "check the resource name and resource_group.",
     "SubscriptionNotFound": "check subscription_id (az account list -o table).",
