@@ -654,9 +654,9 @@ class ClusterRunner:
 
     def reconcile(self, current, body):
         """A cluster left in provisioning state Failed: PUT its own body again, which AKS accepts to recover it."""
-        result = {"changed": True, "cluster": cluster_facts(current), "diff": {"before": {"provisioning_state": "Failed"},
-                                                                              "after": {"provisioning_state": "Succeeded"}},
-                  "migrations": [], "reconciled": True, "action": "reconcile"}
+        diff = {"before": {"provisioning_state": "Failed"}, "after": {"provisioning_state": "Succeeded"}}
+        result = {"changed": True, "action": "reconcile", "cluster": cluster_facts(current), "diff": diff, "migrations": [],
+                  "reconciled": True}
         self.warn(f"cluster {self.name} was in provisioning state Failed (an earlier operation failed); "
                   + ("it would be reconciled with a PUT of its current configuration." if self.mod.check_mode
                      else "reconciling it with a PUT of its current configuration, as 'az aks update' does."))

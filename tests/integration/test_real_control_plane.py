@@ -351,6 +351,7 @@ def test_coredns_restart_is_a_real_rollout(fresh_lab, api, tmp_path):
     by_revision = {int(s["metadata"]["annotations"]["deployment.kubernetes.io/revision"]): s for s in sets}
     assert by_revision[old_revision + 1]["status"].get("readyReplicas") == replicas
     assert by_revision[old_revision]["spec"]["replicas"] == 0  # the old ReplicaSet scaled down by the deployment controller
+
     def only_new_pods():
         pods = _coredns_pods(api)
         return None if old_pods & {p["metadata"]["name"] for p in pods} else pods

@@ -90,7 +90,8 @@ def test_token_failure_has_no_double_period_and_keeps_each_credentials_reason():
         "Visit https://aka.ms/azsdk/python/identity/environmentcredential/troubleshoot to troubleshoot this issue.\n"
         "\tManagedIdentityCredential: ManagedIdentityCredential authentication unavailable, no response from the IMDS endpoint.\n"
         "\tAzureCliCredential: Azure CLI not found on path\n"
-        "To mitigate this issue, please refer to the troubleshooting guidelines here at https://aka.ms/azsdk/python/identity/defaultazurecredential/troubleshoot."
+        "To mitigate this issue, please refer to the troubleshooting guidelines here at "
+        "https://aka.ms/azsdk/python/identity/defaultazurecredential/troubleshoot."
     )
     text = str(describe(ClientAuthenticationError(message=message), "read cluster a"))
     assert ".." not in text

@@ -22,7 +22,7 @@ FIELD_GUIDE = Path(__file__).resolve().parents[3] / "data" / "field_guide_exampl
 
 def test_field_guide_coredns_custom_example_validates():
     text = FIELD_GUIDE.read_text(encoding="utf-8")
-    docs = list(yaml.safe_load_all(text))
+    docs = [yaml.safe_load(block) for block in yaml.safe_load(text)["examples"]]
     cm = next(d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == "coredns-custom")
     assert cm["metadata"]["namespace"] == "kube-system"
     assert cm["data"] == {"example.server": "example.com:53 {\n    forward . 1.2.3.4\n}\n"}

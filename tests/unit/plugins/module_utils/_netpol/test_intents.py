@@ -30,7 +30,7 @@ def _field_guide_policies():
     """Every YAML example of the field guide (tests/unit/data), keyed by (kind, metadata.name), <namespace> -> NS."""
     text = FIELD_GUIDE.read_text(encoding="utf-8")
     docs = {}
-    for doc in yaml.safe_load_all(text.replace("<namespace>", NS)):
+    for doc in (yaml.safe_load(block.replace("<namespace>", NS)) for block in yaml.safe_load(text)["examples"]):
         if isinstance(doc, dict) and "kind" in doc:
             docs[(doc["kind"], doc["metadata"]["name"])] = doc
     return docs
