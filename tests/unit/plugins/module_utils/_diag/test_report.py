@@ -1,6 +1,6 @@
 # Copyright (c) aksnet.networking contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reports: Markdown and self-contained HTML with escaped values and reachability pictures."""
+"""Reports: Markdown and self-contained HTML with escaped values and reachability pictures; JSON with the run's header first."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import stat
 from diag_fixtures import healthy_system, pod, service
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import run_diagnostics
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import render_html, render_markdown, write_reports
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import render_html, render_markdown, run_header, write_reports
 
 EVIL = '<script>alert("x")</script>'
 
@@ -23,7 +23,15 @@ def diagnostics():
 
 
 REACH = {
-    "shop": {"nodes": ["frontend", "api", EVIL], "edges": [["frontend", "api", True], ["api", "frontend", False], [EVIL, "api", True]]},
+    "shop": {
+        "clients": [{"id": "shop/frontend", "label": "frontend", "role": "namespace"}, {"id": "shop/api", "label": "api", "role": "namespace"},
+                    {"id": f"shop/{EVIL}", "label": EVIL, "role": "namespace"}],
+        "services": [{"id": "shop/api:80/TCP", "label": "api:80\u21928080"}, {"id": "shop/frontend:80/TCP", "label": "frontend:80"},
+                     {"id": "shop/x:80/TCP", "label": "x:80"}],
+        "cells": [{"src": "shop/frontend", "dst": "shop/api:80/TCP", "verdict": "allowed"},
+                  {"src": "shop/api", "dst": "shop/frontend:80/TCP", "verdict": "denied", "policies": ["shop/deny"], "reason": "isolated"},
+                  {"src": f"shop/{EVIL}", "dst": "shop/api:80/TCP", "verdict": "allowed"}],
+    },
 }
 
 
@@ -36,7 +44,8 @@ def test_markdown_summary_steps_and_findings_by_severity():
     [not_running] = [f for f in diag["findings"] if f["code"] == "pod.not_running"]
     assert f"**Fix:** {not_running['remediation']}" in md
     assert "## Warnings" not in md  # no warnings in this run: no empty section
-    assert md.count("\n| ") == 1 + 8  # header + one row per step
+    steps = md[md.index("## Steps"):md.index("## What was checked")]
+    assert steps.count("\n| ") == 1 + 8  # header + one row per step
 
 
 def test_html_is_self_contained_and_escaped():
@@ -47,12 +56,14 @@ def test_html_is_self_contained_and_escaped():
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
     assert not re.search(r"url\(\s*['\"]?https?:", page, re.IGNORECASE)
     assert "@import" not in page and "<link" not in page
-    # summary first, then steps, then findings, then the pictures
-    assert page.index('class="summary"') < page.index("<h2>Steps</h2>") < page.index("<h2>Findings</h2>") < page.index("<h2>Reachability</h2>")
+    # header and summary first, then causes, steps, what was checked, findings, and the pictures
+    assert (page.index('id="run"') < page.index('class="summary"') < page.index('id="causes"') < page.index("<h2>Steps</h2>")
+            < page.index('id="checks"') < page.index("<h2>Findings</h2>") < page.index('id="reachability"'))
     assert page.count("<svg") == 1
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert svg.count("<rect") == 9
-    assert "frontend -&gt; api: allowed" in svg and "api -&gt; frontend: denied" in svg and "api -&gt; api: not evaluated" in svg
+    assert ("frontend -&gt; api:80\u21928080: allowed" in svg and "api -&gt; frontend:80: denied (isolated)" in svg
+            and "api -&gt; api:80\u21928080: not evaluated" in svg)
 
 
 def test_html_without_findings_or_reachability():
@@ -61,10 +72,11 @@ def test_html_without_findings_or_reachability():
 
 
 def test_large_namespace_is_capped():
-    nodes = [f"w{i}" for i in range(100)]
-    page = render_html(diagnostics(), reachability={"big": {"nodes": nodes, "edges": [["w0", "w1", True]]}})
-    assert "40 more workload(s) not drawn" in page
-    assert page.count("<rect") == 60 * 60
+    clients = [{"id": f"big/w{i}", "label": f"w{i}"} for i in range(100)]
+    data = {"clients": clients, "services": [{"id": "big/s:80/TCP", "label": "s:80"}], "cells": [], "hidden_clients": 5}
+    page = render_html(diagnostics(), reachability={"big": data})
+    assert "45 more client(s) and 0 more Service port(s) not drawn" in page
+    assert page.count("<rect") == 60
 
 
 def _read(path):
@@ -77,7 +89,9 @@ def test_write_reports(tmp_path):
     target = tmp_path / "reports" / "run1"
     paths = write_reports(diag, str(target), reachability=REACH)
     assert set(paths) == {"json", "markdown", "html"}
-    assert json.loads(_read(paths["json"])) == json.loads(json.dumps(diag))
+    written = json.loads(_read(paths["json"]))
+    assert list(written)[0] == "header"  # the run is identified at the top of the file
+    assert written == json.loads(json.dumps(dict(diag, header=run_header(diag))))
     assert _read(paths["markdown"]) == render_markdown(diag)
     assert "<svg" in _read(paths["html"])
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o700
