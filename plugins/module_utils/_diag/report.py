@@ -155,19 +155,22 @@ def _scalar_text(value):
     return str(value)
 
 
+def _said(value, message):
+    """A sentence of the evidence that the message already says (names and numbers are kept)."""
+    return isinstance(value, str) and " " in value.strip() and value.strip() in message
+
+
 def evidence_lines(evidence, message=""):
     """``[(key, text, is_json)]``: each evidence entry once, as text where it has a text form.
 
-    Strings already in the message are not repeated; lists of scalars become comma lists, mappings
+    Sentences already in the message are not repeated; lists of scalars become comma lists, mappings
     of scalars ``key=value`` lists; only nested structures are shown as (compact) JSON.
     """
     lines = []
     message = str(message or "")
     for key in sorted(evidence or {}, key=str):
         value = evidence[key]
-        if isinstance(value, str) and value and value in message:
-            continue
-        if isinstance(value, list) and value and all(isinstance(v, str) and v in message for v in value):
+        if _said(value, message) or (isinstance(value, list) and value and all(_said(v, message) for v in value)):
             continue
         if _scalar(value):
             lines.append((str(key), _scalar_text(value), False))
