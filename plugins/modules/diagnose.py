@@ -266,9 +266,9 @@ probe:
 import os
 import time
 
+from ansible_collections.aksnet.networking.plugins.module_utils._common.version import COLLECTION_VERSION
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
-from ansible_collections.aksnet.networking.plugins.module_utils._common.version import COLLECTION_VERSION
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, service_reachability
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import write_reports
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError

@@ -176,7 +176,7 @@ class ModuleValues:
             found = set()
             for d in ast.walk(func):
                 if isinstance(d, ast.Dict):
-                    for k, v in zip(d.keys, d.values):
+                    for k, v in zip(d.keys, d.values, strict=True):
                         if isinstance(k, ast.Constant) and k.value == key:
                             found |= self.values(v, func, depth + 1)
             if found:

@@ -84,6 +84,8 @@ def _azure_key(*keys):
     return need
 
 
+_CILIUM = _kinds("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", any_of=True)
+
 # step -> [(code, what holds when the check passes, requirements)]
 CATALOGUE = {
     1: [
@@ -116,11 +118,11 @@ CATALOGUE = {
         ("netpol.port_not_exposed", "every policy port is exposed by a selected pod", ()),
         ("netpol.egress_blocks_dns", "every egress-isolated pod may reach kube-dns on port 53", ()),
         ("netpol.blocks_service_traffic", "some client may reach each Service's backends on its target port", (_kinds("Service"),)),
-        ("cilium.not_enforced", "Cilium policies are enforced by a Cilium dataplane", (_kinds("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", any_of=True),)),
-        ("cilium.selects_no_endpoints", "every Cilium endpointSelector matches pods", (_kinds("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", any_of=True),)),
-        ("cilium.fqdn_without_dns_rule", "every toFQDNs rule comes with a DNS rule to kube-dns", (_kinds("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", any_of=True),)),
-        ("cilium.l7_not_enabled", "FQDN / HTTP rules are enforced by the cluster's advanced networking", (_kinds("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", any_of=True),)),
-        ("cilium.deny_enables_default_deny", "no deny-only Cilium policy isolates its endpoints by surprise", (_kinds("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", any_of=True),)),
+        ("cilium.not_enforced", "Cilium policies are enforced by a Cilium dataplane", (_CILIUM,)),
+        ("cilium.selects_no_endpoints", "every Cilium endpointSelector matches pods", (_CILIUM,)),
+        ("cilium.fqdn_without_dns_rule", "every toFQDNs rule comes with a DNS rule to kube-dns", (_CILIUM,)),
+        ("cilium.l7_not_enabled", "FQDN / HTTP rules are enforced by the cluster's advanced networking", (_CILIUM,)),
+        ("cilium.deny_enables_default_deny", "no deny-only Cilium policy isolates its endpoints by surprise", (_CILIUM,)),
     ],
     5: [
         ("dns.coredns_unavailable", "CoreDNS pods are ready", ()),

@@ -20,11 +20,12 @@ from __future__ import annotations
 import importlib
 import re
 
+from . import checks as step_checks_mod
+
 # Ansible's module packager (AnsiballZ) ships only the module_utils it sees imported; the analyzers
 # are loaded by name in _load(), so they are named here too (else every step is "not available"
 # when run as a module). A missing one still degrades to a skipped step.
 from . import step_connectivity, step_dataplane, step_dns, step_ingress, step_pods, step_policies, step_services  # noqa: F401  pylint: disable=unused-import
-from . import checks as step_checks_mod
 from .causes import link_causes
 from .findings import SEVERITIES, STEP_NAMES
 from .index import Index

@@ -96,10 +96,7 @@ def header_rows(header):
     else:
         network = UNKNOWN
     mode = header.get("mode")
-    if header.get("fleet_member"):
-        mode_text = f"fleet member {header['fleet_member']} ({_text(mode)})"
-    else:
-        mode_text = _text(mode)
+    mode_text = f"fleet member {header['fleet_member']} ({_text(mode)})" if header.get("fleet_member") else _text(mode)
     if mode == "snapshot":
         redacted = {True: "yes", False: "no"}.get(header.get("redacted"), "unknown (the snapshot does not say)")
         source = f"snapshot {_text(header.get('snapshot'))}, captured {_text(header.get('captured_at'))}"

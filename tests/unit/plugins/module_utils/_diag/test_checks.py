@@ -73,4 +73,5 @@ def test_reports_show_the_checks_that_held():
     page = render_html(diag)
     section = page[page.index('id="checks"'):page.index("<h2>Findings</h2>")]
     assert section.count('<tr class="check" data-status="passed">') >= 20
-    assert "<details><summary>3 object(s) checked</summary><ul><li>Service default/typo</li><li>Service default/web</li><li>Service kube-system/kube-dns</li></ul></details>" in section
+    listed = "<li>Service default/typo</li><li>Service default/web</li><li>Service kube-system/kube-dns</li>"
+    assert f"<details><summary>3 object(s) checked</summary><ul>{listed}</ul></details>" in section

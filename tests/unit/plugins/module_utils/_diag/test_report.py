@@ -91,7 +91,7 @@ def test_write_reports(tmp_path):
     paths = write_reports(diag, str(target), reachability=REACH)
     assert set(paths) == {"json", "markdown", "html"}
     written = json.loads(_read(paths["json"]))
-    assert list(written)[0] == "header"  # the run is identified at the top of the file
+    assert next(iter(written)) == "header"  # the run is identified at the top of the file
     assert written == json.loads(json.dumps(dict(diag, header=run_header(diag))))
     assert _read(paths["markdown"]) == render_markdown(diag)
     assert "<svg" in _read(paths["html"])
@@ -105,7 +105,8 @@ def test_write_reports(tmp_path):
 
 LIVE_FACTS = {
     "cluster_facts": {"name": "prod-aks", "resource_group": "prod-rg", "plugin": "azure", "plugin_mode": "overlay", "dataplane": "cilium",
-                      "policy": "cilium", "id": "/subscriptions/1111-2222/resourceGroups/prod-rg/providers/Microsoft.ContainerService/managedClusters/prod-aks"},
+                      "policy": "cilium",
+                      "id": "/subscriptions/1111-2222/resourceGroups/prod-rg/providers/Microsoft.ContainerService/managedClusters/prod-aks"},
     "kubelet_versions": ["v1.32.7"],
     "namespaces": ["shop"],
     "source": "live",
