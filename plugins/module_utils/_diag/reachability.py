@@ -20,6 +20,7 @@ from .step_policies import _engines, network_facts
 COMBINE_CHOICES = ("auto", "merged", "separate")
 WORKLOAD_LIMIT = 30  # client workloads drawn per namespace
 PORT_LIMIT = 40  # Service ports drawn per namespace
+EXPLAINED_PER_COLUMN = 3  # denied cells per Service port explained in full by the evaluator (the rest name their policies)
 _HASH_OWNERS = ("ReplicaSet",)
 
 
@@ -160,47 +161,72 @@ def _columns(index, ns, ev):
     return cols
 
 
-def _cell(ev, client, col):
-    """``{verdict, policies, reason}``: may ``client`` (an Endpoint) reach the Service port ``col``?"""
-    backends = col["_backends"]
-    if not backends:
-        return {"verdict": "no_backend", "policies": [], "reason": f"Service {col['service']} selects no pod"}
-    target, proto = col["target_port"], col["protocol"]
-    denied = None
-    unresolved = True
-    not_exposed = None
-    seen = set()
-    for backend in backends:
-        number = ev._resolve(target, proto, backend)
+def _short_denial(ev, client, backend, number, proto, ingress_denied, memo):
+    """``(policies, reason)`` of a denial without the evaluator's full explanation (which costs a check per cell)."""
+    direction, subject, peer = (INGRESS, backend, client) if ingress_denied else (EGRESS, client, backend)
+    key = (direction, subject.index)
+    refs = memo.get(key)
+    if refs is None:
+        refs = memo[key] = []
+        for engine in sorted(ev.enforce):
+            for pol in ev.selecting(engine, direction, subject):
+                if (pol.isolates[direction] or pol.deny_rules[direction]) and pol.ref not in refs:
+                    refs.append(pol.ref)
+    return list(refs), (f"denied - {direction}: {subject.describe()} is isolated for {direction} by {', '.join(refs) or 'its policies'} "
+                        f"and no {direction} rule admits {peer.describe()} on {proto}/{number}")
+
+
+def _representatives(ev, col):
+    """``[(backend, port number, declares it)]``: one backend per label set and resolved port (policies select by labels)."""
+    reps, seen = [], set()
+    for backend in col["_backends"]:
+        number = ev._resolve(col["target_port"], col["protocol"], backend)
         if number is None:
             continue
-        unresolved = False
         sig = (tuple(sorted(backend.labels.items())), number)
         if sig in seen:
             continue
         seen.add(sig)
-        nums = ev._nums(target, proto)
+        declared = {v for (_n, p), v in backend.ports.items() if p == col["protocol"]} | _declared_numbers(backend.pod, col["protocol"])
+        reps.append((backend, number, not declared or number in declared))
+    return reps
+
+
+def _cell(ev, client, col, explain=True, memo=None):
+    """``{verdict, policies, reason}``: may ``client`` (an Endpoint) reach the Service port ``col``? ``explain``: ask the
+    evaluator for the full reason of a denial (the first ones of each column), else name the isolating policies."""
+    if not col["_backends"]:
+        return {"verdict": "no_backend", "policies": [], "reason": f"Service {col['service']} selects no pod"}
+    target, proto = col["target_port"], col["protocol"]
+    reps = col.get("_reps")
+    if reps is None:
+        reps = col["_reps"] = _representatives(ev, col)
+    if not reps:
+        return {"verdict": "not_exposed", "policies": [], "reason": f"no backend of Service {col['service']} declares port {target!r} ({proto})"}
+    denied = not_exposed = None
+    nums = ev._nums(target, proto)
+    for backend, number, declares in reps:
         ing_ok = ev._direction_masks(INGRESS, backend, target, proto, nums)[0]
         allowed = bool((ing_ok >> client.index) & 1)
         if allowed:
             eg_ok = ev._direction_masks(EGRESS, client, target, proto, nums)[0]
             allowed = bool((eg_ok >> backend.index) & 1)
         if allowed:
-            declared = {v for (_n, p), v in backend.ports.items() if p == proto} | _declared_numbers(backend.pod, proto)
-            if declared and number not in declared:
+            if not declares:
                 not_exposed = not_exposed or {"verdict": "not_exposed", "policies": [],
                                               "reason": f"the policies allow it, but no container of {backend.describe()} declares {proto}/{number}"}
                 continue
             return {"verdict": "allowed", "policies": [], "reason": None}
         if denied is None:
-            try:
-                answer = ev.check(client, backend, number, proto)
-            except NetpolInputError as exc:
-                answer = {"reason": str(exc)}
-            policies, reason = _deciding(answer)
+            if explain:
+                try:
+                    answer = ev.check(client, backend, number, proto)
+                except NetpolInputError as exc:
+                    answer = {"reason": str(exc)}
+                policies, reason = _deciding(answer)
+            else:
+                policies, reason = _short_denial(ev, client, backend, number, proto, not (ing_ok >> client.index) & 1, memo if memo is not None else {})
             denied = {"verdict": "denied", "policies": policies, "reason": reason}
-    if unresolved:
-        return {"verdict": "not_exposed", "policies": [], "reason": f"no backend of Service {col['service']} declares port {target!r} ({proto})"}
     return denied or not_exposed
 
 
@@ -273,6 +299,8 @@ def service_reachability(ev, index, namespaces=None, limit=WORKLOAD_LIMIT, port_
         keys = keys[:limit]
         clients = []
         cells = []
+        explained = {}
+        memo = {}
         for key in keys:
             members = sorted({id(m): m for m in groups[key]["members"]}.values(), key=lambda e: (not _ready(e.pod), e.name))
             rep = members[0]
@@ -281,7 +309,9 @@ def service_reachability(ev, index, namespaces=None, limit=WORKLOAD_LIMIT, port_
             label = key[1] if key[0] == ns else f"{key[0]}/{key[1]}"
             clients.append({"id": cid, "label": label, "namespace": key[0], "role": role, "pod": rep.ref()})
             for col in cols:
-                cell = _cell(ev, rep, col)
+                cell = _cell(ev, rep, col, explain=explained.get(col["id"], 0) < EXPLAINED_PER_COLUMN, memo=memo)
+                if cell["verdict"] == "denied":
+                    explained[col["id"]] = explained.get(col["id"], 0) + 1
                 cells.append(dict(cell, src=cid, dst=col["id"]))
         services = [{k: v for k, v in c.items() if not k.startswith("_")} for c in cols]
         out[ns] = {"clients": clients, "services": services, "cells": cells,
