@@ -155,6 +155,7 @@ CATALOGUE = {
     ],
 }
 
+
 def _refs(index, ctx, kind, namespace=None, name=None):
     out = []
     for obj in index.kinds(kind):

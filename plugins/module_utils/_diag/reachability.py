@@ -239,6 +239,11 @@ def _declared_numbers(pod, proto):
     return out
 
 
+def _add_client(groups, ep, role):
+    """Group a client pod under its workload (the first role it was added with stays)."""
+    groups.setdefault((ep.namespace, workload_of(ep.pod) or ep.name), {"role": role, "members": []})["members"].append(ep)
+
+
 def service_reachability(ev, index, namespaces=None, limit=WORKLOAD_LIMIT, port_limit=PORT_LIMIT):
     """``{namespace: {clients, services, cells, hidden_clients, hidden_services}}`` for ``report.render_html``.
 
@@ -268,18 +273,12 @@ def service_reachability(ev, index, namespaces=None, limit=WORKLOAD_LIMIT, port_
         hidden_services = max(0, len(cols) - port_limit)
         cols = cols[:port_limit]
         groups = {}
-
-        def add(ep, role, groups=groups):
-            key = (ep.namespace, workload_of(ep.pod) or ep.name)
-            entry = groups.setdefault(key, {"role": role, "members": []})
-            entry["members"].append(ep)
-
         for ep in ev.pods_by_ns.get(ns, ()):
-            add(ep, "namespace")
+            _add_client(groups, ep, "namespace")
         if _ingress_services(index, ns) & {c["service"] for c in cols}:
             for ep in controllers:
                 if ep.namespace != ns:
-                    add(ep, "ingress controller")
+                    _add_client(groups, ep, "ingress controller")
         named = 0
         for col in cols:
             for backend in col["_backends"][:1]:
@@ -290,7 +289,7 @@ def service_reachability(ev, index, namespaces=None, limit=WORKLOAD_LIMIT, port_
             named ^= low
             ep = ev.pods[low.bit_length() - 1]
             if ep.namespace != ns and (ep.namespace, workload_of(ep.pod) or ep.name) not in groups:
-                add(ep, "named by a policy")
+                _add_client(groups, ep, "named by a policy")
             elif ep.namespace != ns:
                 groups[(ep.namespace, workload_of(ep.pod) or ep.name)]["members"].append(ep)
         order = {"namespace": 0, "ingress controller": 1, "named by a policy": 2}
