@@ -201,3 +201,28 @@ def test_reachability_renders_with_glyphs_words_and_links_to_the_deciding_polici
     anchor = anchors[("shop/api-from-web",)]
     assert f'<a href="#{anchor}" class="denied-link">' in page
     assert f'<li id="{anchor}" class="deny-group"><code>shop/api-from-web</code>' in page
+
+
+def test_no_cell_contradicts_the_findings_of_the_same_run():
+    # The demo's shop: api listens on 8080, its Service targets 8081 and api-from-web admits web on 8080 (so the old
+    # first-container-port picture read web -> api "allowed" next to netpol.blocks_service_traffic); web's Service has a typo.
+    from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import run_diagnostics
+
+    objects = [
+        namespace("shop"),
+        pod("web-0", "shop", {"app": "web"}, ports=[("http", 8080, "TCP")], ip="10.244.0.1"),
+        pod("api-0", "shop", {"app": "api"}, ports=[("http", 8080, "TCP")], ip="10.244.0.2"),
+        service("api", "shop", {"app": "api"}, ports=((80, 8081, "TCP", "http"),)),
+        service("web", "shop", {"app": "wbe"}, ports=((80, "http", "TCP", "http"),)),
+        np("api-from-web", "shop", {"app": "api"}, ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}],
+                                                             "ports": [{"port": 8080, "protocol": "TCP"}]}]),
+    ]
+    index = Index(objects)
+    findings = run_diagnostics(index, steps=[2, 4])["findings"]
+    flagged = {(f["code"], f["resource"]["name"]) for f in findings}
+    assert {("netpol.blocks_service_traffic", "api"), ("service.selector_mismatch", "web")} <= flagged
+    ev, _settings = build_evaluator(index)
+    cells = service_reachability(ev, index)["shop"]["cells"]
+    columns = {"shop/api:80/TCP", "shop/web:80/TCP"}
+    assert {c["dst"] for c in cells} == columns
+    assert [c for c in cells if c["dst"] in columns and c["verdict"] == "allowed"] == []
