@@ -48,8 +48,11 @@ options:
   report_dir:
     description:
       - Directory to write C(report.json), C(report.md) and C(report.html) into (created with mode C(0700) when missing;
-        files are written with mode C(0600)). The HTML report draws, per namespace, which workloads may reach which on their
-        first container port.
+        files are written with mode C(0600)). Each report opens with a header identifying the run (cluster, resource group,
+        subscription, Kubernetes version, network profile, mode, source, whether a snapshot was redacted, time taken,
+        collection version), then the causes to fix first, what each step checked, and every finding. The HTML report draws,
+        per namespace, which client workloads (the namespace's own, the ingress controller, and workloads of other namespaces
+        that a policy names) may reach each Service port, on the Service's targetPort.
     type: path
   cluster_facts:
     description:
@@ -138,6 +141,11 @@ options:
     description: With O(active=true), check the Services' kube-proxy rules from a privileged node debug pod (removed afterwards).
     type: bool
     default: false
+  fleet_member:
+    description:
+      - The name of the cluster in a fleet run (its inventory host), shown as the mode in the reports' header. The
+        C(diagnose.yml) playbook's fleet mode sets it; leave it unset for a single cluster.
+    type: str
 extends_documentation_fragment:
   - aksnet.networking.kubernetes
   - aksnet.networking.attributes
@@ -193,7 +201,12 @@ diagnostics:
       type: dict
       sample: {errors: 2, warnings: 1, infos: 0, steps: {"1": failed, "2": passed, "3": skipped, "4": passed}}
     steps:
-      description: One entry per step 1-8 with C(step), C(name), C(status), C(reason) (why skipped, or what could not be checked) and C(checked).
+      description:
+        - One entry per step 1-8 with C(step), C(name), C(status), C(reason) (why skipped, or what could not be checked) and C(checked).
+        - A step that ran also has C(checks), one per check (finding code) it can make, each C(code), C(check) (what holds when it
+          passes), C(status) (C(passed), C(failed), C(warning), C(info), or C(not_run) with C(reason) naming the missing data),
+          C(findings) (how many it produced), and C(checked_objects) (C(Kind namespace/name), at most 200; C(checked_objects_more)
+          counts the rest).
       type: list
       elements: dict
     findings:
@@ -210,11 +223,25 @@ diagnostics:
           message: "Service shop/web selects app=web but no pod carries it; closest pod web-7d9 has app=webapp."
           remediation: Fix the Service selector or the pod labels.
           evidence: {selector: {app: web}}
+    causes:
+      description:
+        - The findings grouped by root cause, in the order to fix them. Each entry is a cause, C(finding) (its position in
+          RV(diagnostics.findings)), C(code), C(severity), C(resource), and C(consequences), the findings that follow from it,
+          each with the same keys and C(because). Every finding is either a cause or the consequence of exactly one.
+        - Findings are linked by known chains (an Ingress backend without endpoints follows from its Service's selector mismatch;
+          a pending LoadBalancer from its static IP, NSG or subnet) and by evidence naming the same object.
+      type: list
+      elements: dict
+      sample:
+        - {finding: 0, code: service.selector_mismatch, severity: error, resource: {kind: Service, namespace: shop, name: web},
+           consequences: [{finding: 5, code: ingress.backend_no_endpoints, severity: error, resource: {kind: Ingress, namespace: shop, name: storefront},
+                           because: the backend Service has no ready endpoints because of it}]}
     facts:
       description:
         - Object counts per kind, namespaces analysed, the normalised cluster facts, kinds that could not be read,
           C(source) (C(live) or C(snapshot)), C(server), and C(snapshot_info) - for a snapshot its C(SnapshotInfo)
           (C(redacted), C(captured_at), C(collection_version), C(cluster.server), C(cluster.context)), else null.
+        - C(kubelet_versions) (the nodes' Kubernetes versions) and C(run) (C(collection_version), C(duration_seconds), C(fleet_member)).
       type: dict
 report_paths:
   description: Files written, by format.
@@ -254,13 +281,15 @@ probe:
 """
 
 import os
+import time
 
+from ansible_collections.aksnet.networking.plugins.module_utils._common.version import COLLECTION_VERSION
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.console import summary_lines
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import parse_steps, run_diagnostics
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.helpers import gc_paused
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.probe_runner import ProbeError, ProbeRefused, active_diagnostics, apply_active
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, service_reachability
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.report import write_reports
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import SnapshotError
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.source import cluster_facts_from_azure, gather
@@ -328,6 +357,7 @@ def run(mod):
 
 def _run(mod):
     params = mod.params
+    started = time.monotonic()
     _validate(params)
     client = mod.kube_unless_snapshot(params["snapshot"])
     try:
@@ -361,6 +391,9 @@ def _run(mod):
     diagnostics["facts"]["snapshot_path"] = params["snapshot"]
     diagnostics["facts"]["server"] = data["info"].get("server") if data["mode"] == "live" else data["info"]["snapshot_info"]["cluster"]["server"]
     diagnostics["facts"]["snapshot_info"] = data["info"].get("snapshot_info")
+    # the reports' header: which collection ran, how long it took, and the fleet host it ran for
+    diagnostics["facts"]["run"] = {"collection_version": COLLECTION_VERSION, "duration_seconds": round(time.monotonic() - started, 1),
+                                   "fleet_member": params["fleet_member"] or None}
     for ns in diagnostics["facts"].get("namespaces_not_found") or []:
         mod.warn(f"namespaces: {ns!r} does not exist in the cluster data; nothing was analysed there.")
     result = {"changed": False, "diagnostics": diagnostics, "mode": data["mode"]}
@@ -372,7 +405,8 @@ def _run(mod):
         result["api_requests"] = data["api_requests"]
     if params["report_dir"]:
         ev, _settings = build_evaluator(index, cluster_facts)
-        reachability = workload_reachability(ev, params["namespaces"])
+        reachability = service_reachability(ev, index, params["namespaces"])
+        diagnostics["facts"]["run"]["duration_seconds"] = round(time.monotonic() - started, 1)
         try:
             result["report_paths"] = write_reports(diagnostics, params["report_dir"], reachability)
         except OSError as exc:
@@ -415,6 +449,7 @@ def main():
             "egress_urls": {"type": "list", "elements": "str", "default": []},
             "cilium_agent": {"type": "bool", "default": False},
             "node_debug": {"type": "bool", "default": False},
+            "fleet_member": {"type": "str"},
         },
         auth="kube",
         libraries=("yaml",),

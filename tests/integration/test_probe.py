@@ -39,6 +39,7 @@ def test_fleet_diagnose_with_active_probes(fresh_lab, tmp_path):
         assert entry["error"] is None, entry
         report = json.loads((reports / name / "report.json").read_text())
         assert report["summary"]["steps"]["8"] != "skipped", report["steps"][7]  # Azure facts read with the fleet's credentials
+        assert report["header"]["fleet_member"] == name and report["header"]["mode"] == "live"  # the report says which fleet run
         assert "connectivity" in entry["failed_steps"]  # metrics-server answers nothing: no data-plane facts declared
     assert sorted(summary["checks"]["connectivity.service_unreachable"]) == ["dev-1", "lab-aks", "prod-1"]
     markdown = (reports / "fleet-summary.md").read_text()

@@ -127,6 +127,175 @@ def test_each_code_is_documented_under_its_step(doc):
     assert not misplaced, f"codes not named in their step's section of {doc.name}: {misplaced}"
 
 
+# ------------------------------------------------------------------------------------------ severities
+
+SEVERITY_WORDS = ("error", "warning", "info")
+
+
+class Unresolved(Exception):
+    """An expression whose values the extraction cannot tell."""
+
+
+class ModuleValues:
+    """String values an expression can take in one module: literals, conditionals, local and module-level
+    assignments (tuple unpacking included), loop variables over literal tables, function parameters (from the
+    module's calls of that function) and ``x["key"]`` of dict literals built in the same function."""
+
+    def __init__(self, tree):
+        self.tree = tree
+        self.parent = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parent[child] = node
+        self.module_assigns = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        self.module_assigns[t.id] = node.value
+        self.functions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def func_of(self, node):
+        while node in self.parent:
+            node = self.parent[node]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return node
+        return None
+
+    def values(self, node, func, depth=0):
+        if depth > 12:
+            raise Unresolved(ast.unparse(node))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, ast.IfExp):
+            return self.values(node.body, func, depth + 1) | self.values(node.orelse, func, depth + 1)
+        if isinstance(node, ast.Name):
+            return self._name(node.id, func, depth + 1)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and func is not None:
+            key = node.slice.value
+            found = set()
+            for d in ast.walk(func):
+                if isinstance(d, ast.Dict):
+                    for k, v in zip(d.keys, d.values, strict=True):
+                        if isinstance(k, ast.Constant) and k.value == key:
+                            found |= self.values(v, func, depth + 1)
+            if found:
+                return found
+        raise Unresolved(ast.unparse(node))
+
+    def _name(self, name, func, depth):
+        found = set()
+        scopes = [func] if func is not None else []
+        for scope in scopes:
+            for node in ast.walk(scope):
+                if isinstance(node, ast.Assign):
+                    for t in node.targets:
+                        if isinstance(t, ast.Name) and t.id == name:
+                            found |= self.values(node.value, scope, depth)
+                        elif isinstance(t, ast.Tuple):
+                            for i, elt in enumerate(t.elts):
+                                if isinstance(elt, ast.Name) and elt.id == name:
+                                    found |= self.element(node.value, i, scope, depth)
+                elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Tuple):
+                    for i, elt in enumerate(node.target.elts):
+                        if isinstance(elt, ast.Name) and elt.id == name:
+                            found |= self.rows(node.iter, i, scope, depth)
+            args = [a.arg for a in scope.args.args] if scope is not None else []
+            if name in args and not found:
+                k = args.index(name)
+                for call in ast.walk(self.tree):
+                    if isinstance(call, ast.Call) and getattr(call.func, "id", None) == scope.name and len(call.args) > k:
+                        found |= self.values(call.args[k], self.func_of(call), depth)
+        if not found and name in self.module_assigns:
+            found |= self.values(self.module_assigns[name], None, depth)
+        if not found:
+            raise Unresolved(name)
+        return found
+
+    def element(self, node, i, func, depth):
+        """Values of the i-th item of a tuple expression."""
+        if isinstance(node, ast.Tuple):
+            return self.values(node.elts[i], func, depth + 1)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(self.module_assigns.get(node.value.id), ast.Dict):
+            out = set()
+            for v in self.module_assigns[node.value.id].values:
+                out |= self.element(v, i, None, depth + 1)
+            return out
+        raise Unresolved(ast.unparse(node))
+
+    def rows(self, node, i, func, depth):
+        """Values of the i-th item of each row of a literal table a loop iterates."""
+        table = self.module_assigns.get(node.id) if isinstance(node, ast.Name) else node
+        if isinstance(table, (ast.Tuple, ast.List)):
+            out = set()
+            for row in table.elts:
+                out |= self.element(row, i, None, depth + 1)
+            return out
+        raise Unresolved(ast.unparse(node))
+
+
+def emitted_severities(paths):
+    """``{code: {severities}}`` of every finding built in ``paths`` (``finding(code, severity, ...)`` / ``self.add(...)``)."""
+    out, unresolved = {}, []
+    for path in paths:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        mv = ModuleValues(tree)
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call) or len(call.args) < 2:
+                continue
+            fname = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
+            if fname not in ("finding", "add"):
+                continue
+            func = mv.func_of(call)
+            try:
+                codes = mv.values(call.args[0], func)
+            except Unresolved:
+                continue
+            codes = {c for c in codes if CODE.match(c)}
+            if not codes:
+                continue
+            try:
+                sevs = mv.values(call.args[1], func)
+            except Unresolved as exc:
+                unresolved.append(f"{path.name}:{call.lineno} {exc}")
+                continue
+            for c in codes:
+                out.setdefault(c, set()).update(sevs)
+    return out, unresolved
+
+
+SEVERITY_SOURCES = sorted(DIAG.glob("*.py")) + sorted(MODULES.glob("*.py")) + sorted((ROOT / "plugins" / "module_utils" / "_kube").glob("*.py"))
+EMITTED, UNRESOLVED = emitted_severities(SEVERITY_SOURCES)
+
+
+def documented_severities(path):
+    """``{code: {severities}}``: the words error / warning / info in a code's heading parenthesis or its table's severity cell."""
+    out = {}
+    for line in path.read_text().splitlines():
+        heading = re.match(r"^###\s+`([a-z]+\.[a-z0-9_]+)`\s*\((.*)\)\s*$", line)
+        row = re.match(r"^\|\s*`([a-z]+\.[a-z0-9_]+)`\s*\|([^|]*)\|", line)
+        match = heading or row
+        if match:
+            words = set(re.findall(r"\b(error|warning|info)s?\b", match.group(2)))
+            out.setdefault(match.group(1), set()).update(words)
+    return out
+
+
+def test_the_severity_extraction_reads_every_finding():
+    # Guard for the extraction: every code it finds has a severity, and every call site could be read.
+    assert not UNRESOLVED, f"severity of these finding calls cannot be told from the code; use literals: {UNRESOLVED}"
+    assert set(EMITTED) == set(CODES), sorted(set(CODES) ^ set(EMITTED))
+    assert EMITTED["cilium.not_enforced"] == {"warning", "error"}  # step 4 warns, the probe and agent checks report errors
+    assert EMITTED["dns.pod_resolver_unexpected"] == {"warning", "info"}  # from a loop's tuple unpacking and a dict
+
+
+def test_findings_md_lists_every_severity_each_code_can_have():
+    documented = documented_severities(FINDINGS_MD)
+    wrong = {code: {"emits": sorted(sevs), "documented": sorted(documented.get(code, ()))}
+             for code, sevs in sorted(EMITTED.items()) if documented.get(code) != sevs}
+    assert not wrong, f"docs/findings.md must give each code exactly the severities the code emits: {wrong}"
+
+
 # ------------------------------------------------------------------------------------------ roles
 
 

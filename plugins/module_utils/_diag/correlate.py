@@ -12,12 +12,14 @@
   (``dataplane.cni_unhealthy``).
 * :func:`kube_proxy_findings`: a Service port without its KUBE-SERVICES rule (or IPVS virtual
   server) on a node (``dataplane.kube_proxy_unhealthy``).
-* :func:`merge_findings` adds findings to a ``diagnostics`` result (counts, step status, order).
+* :func:`merge_findings` adds findings to a ``diagnostics`` result (counts, step status, order, causes).
 """
 
 from __future__ import annotations
 
 from .._netpol.evaluate import CILIUM, EGRESS, INGRESS, KUBERNETES, NetpolInputError
+from .causes import link_causes
+from .checks import refresh as refresh_checks
 from .findings import SEVERITIES, finding
 
 POLICY_CHECKS = ("service", "pod", "dns")
@@ -205,6 +207,7 @@ def merge_findings(diagnostics, extra):
     findings.sort(key=lambda f: (_RANK.get(f.get("severity"), 9), f.get("step") or 0, (f.get("resource") or {}).get("namespace") or "",
                                  (f.get("resource") or {}).get("name") or "", f.get("code") or ""))
     diagnostics["findings"] = findings
+    diagnostics["causes"] = link_causes(findings)  # positions changed, and new findings may follow from old ones
     summary = diagnostics.setdefault("summary", {})
     for sev, key in (("error", "errors"), ("warning", "warnings"), ("info", "infos")):
         summary[key] = sum(1 for f in findings if f.get("severity") == sev)
@@ -215,4 +218,4 @@ def merge_findings(diagnostics, extra):
             step["reason"] = (step.get("reason") + "; " if step.get("reason") else "") + "failed by active / data-plane checks"
         if step.get("step") in failing:
             summary.setdefault("steps", {})[str(step["step"])] = "failed"
-    return diagnostics
+    return refresh_checks(diagnostics)

@@ -24,10 +24,13 @@ import importlib
 import re
 import sys
 
+from . import checks as step_checks_mod
+
 # Ansible's module packager (AnsiballZ) ships only the module_utils it sees imported; the analyzers
 # are loaded by name in _load(), so they are named here too (else every step is "not available"
 # when run as a module). A missing one still degrades to a skipped step.
 from . import step_connectivity, step_dataplane, step_dns, step_ingress, step_pods, step_policies, step_services  # noqa: F401  pylint: disable=unused-import
+from .causes import link_causes
 from .findings import SEVERITIES, STEP_NAMES, finding
 from .index import Index
 from .shape import STEP_OF_KIND, describe
@@ -260,7 +263,8 @@ def run_diagnostics(objects, *, namespaces=None, steps=None, cluster_facts=None,
         findings.extend(produced)
         notes = result.get("notes") or []
         status = "failed" if any(f.get("severity") == "error" for f in produced) else "passed"
-        step_results.append({"step": step, "name": name, "status": status, "reason": "; ".join(notes) or None, "checked": result.get("checked", 0)})
+        step_results.append({"step": step, "name": name, "status": status, "reason": "; ".join(notes) or None, "checked": result.get("checked", 0),
+                             **step_checks_mod.step_checks(step, index, ctx)})
 
     findings.sort(key=_sort_key)
     counts = dict.fromkeys(SEVERITIES, 0)
@@ -274,10 +278,13 @@ def run_diagnostics(objects, *, namespaces=None, steps=None, cluster_facts=None,
         "cluster_facts": {k: v for k, v in ctx.cluster_facts.items() if k != "coredns_logs"},
         "skipped_kinds": dict(index.skipped),
         "azure_facts": bool(azure_facts),
+        # the report's header: the Kubernetes version(s) the nodes run
+        "kubelet_versions": sorted({str(((n.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion"))
+                                    for n in index.kinds("Node") if ((n.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion")}),
     }
     if ctx.namespaces is not None and known_ns:
         facts["namespaces_not_found"] = sorted(ctx.namespaces - known_ns)
-    return {
+    result = {
         "summary": {
             "errors": counts["error"],
             "warnings": counts["warning"],
@@ -286,5 +293,7 @@ def run_diagnostics(objects, *, namespaces=None, steps=None, cluster_facts=None,
         },
         "steps": step_results,
         "findings": findings,
+        "causes": link_causes(findings),
         "facts": facts,
     }
+    return step_checks_mod.refresh(result)

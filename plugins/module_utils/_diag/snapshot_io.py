@@ -12,13 +12,14 @@ import json
 import os
 import re
 
+# galaxy.yml's version (a unit test keeps them equal): recorded in every snapshot's SnapshotInfo.
+from .._common.version import COLLECTION_VERSION  # noqa: F401  pylint: disable=unused-import
+
 _DOC_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 AZURE_FACTS_KIND = "AzureNetworkFacts"
 AZURE_FACTS_API_VERSION = "aksnet.networking/v1"
 SNAPSHOT_META_KIND = "SnapshotInfo"
-# galaxy.yml's version (a unit test keeps them equal): recorded in every snapshot's SnapshotInfo.
-COLLECTION_VERSION = "0.1.0"
 
 # file name ending -> format the snapshot module writes
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}

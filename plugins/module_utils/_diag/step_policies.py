@@ -455,8 +455,7 @@ class _Run:
                     continue  # service.target_port_mismatch (step 2) reports this
                 if spec.get("type") in ("LoadBalancer", "NodePort") and self._admits_outside(backend, number, proto):
                     continue
-                client = next((x for x in self.ev.pods_by_ns.get(ns, ()) if x is not backend), None) or next(
-                    (x for x in self.ev.pods if x is not backend and x.namespace != DNS_NAMESPACE), None)
+                client = self._example_client(backend, backends, ns)
                 check = self.ev.check(client, backend, number, proto) if client is not None else None
                 ing = [d for d in (check or self.ev.check(backend, backend, number, proto))["ingress"].values() if d["enforced"]]
                 pols = sorted({x["name"] for d in ing for x in d["policies"]})
@@ -470,6 +469,20 @@ class _Run:
                          {"service": f"{ns}/{meta.get('name')}", "port": sp.get("port"), "target_port": target, "protocol": proto,
                           "backend": backend.ref(), "backend_labels": backend.labels, "policies": pols,
                           "example": check["reason"] if check else None})
+
+    def _example_client(self, backend, backends, ns):
+        """The client the example shows: one the backend's policies name (on any port), so the example says why the
+        intended client is denied on this port; else another workload of the namespace; a sibling backend only last."""
+        named = 0
+        for engine in sorted(self.ev.enforce):
+            for pol in self.ev.selecting(engine, INGRESS, backend):
+                for rule in pol.rules[INGRESS]:
+                    if rule.peers is not None:
+                        named |= self.ev.rule_peer_mask(rule)
+        own = {id(b) for b in backends}
+        others = [x for x in self.ev.pods if id(x) not in own and x.namespace != DNS_NAMESPACE]
+        ranked = sorted(others, key=lambda x: (not (named >> x.index) & 1, x.namespace != ns, x.index))
+        return ranked[0] if ranked else next((x for x in backends if x is not backend), None)
 
     def _admits_outside(self, backend, number, proto):
         for engine in self.ev.enforce:

@@ -30,11 +30,12 @@ def broken_cluster():
 
 def test_shape_and_summary_counts():
     result = run_diagnostics(broken_cluster())
-    assert set(result) == {"summary", "steps", "findings", "facts"}
+    assert set(result) == {"summary", "steps", "findings", "causes", "facts"}
     assert [s["step"] for s in result["steps"]] == list(range(1, 9))
     assert [s["name"] for s in result["steps"]] == ["pods", "services", "connectivity", "policies", "dns", "ingress", "dataplane", "azure"]
     for s in result["steps"]:
-        assert set(s) == {"step", "name", "status", "reason", "checked"}
+        ran = {"checks", "checked_objects", "checked_objects_more"} if s["status"] != "skipped" else set()
+        assert set(s) == {"step", "name", "status", "reason", "checked"} | ran
     sev = [f["severity"] for f in result["findings"]]
     assert result["summary"]["errors"] == sev.count("error") == 3
     assert result["summary"]["infos"] == sev.count("info") == 1

@@ -177,6 +177,22 @@ def test_blocks_service_traffic(tmp_path):
     one(run(tmp_path, [service, right, eg], AZURE_NPM), "netpol.blocks_service_traffic")
 
 
+def test_blocks_service_traffic_example_shows_the_client_the_policy_means(tmp_path):
+    # The demo's fault: api listens on 8080, its Service targets 8081, api-from-web admits web on 8080 only. The example must
+    # show web (the client the policy admits, denied on this port and why), not a sibling api replica the policy never named.
+    objects = [pod("shop", "api-2", [{"name": "http", "containerPort": 8080}], app="api"),
+               pod("shop", "web-1", [{"name": "http", "containerPort": 8080}], app="web"),
+               svc("shop", "api", {"app": "api"}, 80, 8081),
+               np("shop", "api-from-web", podSelector={"matchLabels": {"app": "api"}},
+                  ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": 8080}]}])]
+    f = one(run(tmp_path, objects, AZURE_NPM), "netpol.blocks_service_traffic")
+    example = f["evidence"]["example"]
+    assert example.startswith("denied")  # it illustrates the finding's verdict
+    assert "admits pod shop/web-1 on TCP/8081" in example and "api-2" not in example.split("no ingress rule admits", 1)[1]
+    assert "shop/api-from-web ingress rule 0 admits the peer only on TCP/8080" in example
+    assert example in f["message"]
+
+
 def test_cilium_not_enforced(tmp_path):
     p = cnp("shop", "c", endpointSelector={"matchLabels": {"app": "api"}}, ingress=[{"fromEntities": ["cluster"]}])
     f = one(run(tmp_path, [p], AZURE_NPM), "cilium.not_enforced")
