@@ -198,7 +198,7 @@ def test_helm_install_upgrade_unchanged_and_uninstall(fresh_lab, tmp_path):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # noqa: D102 - no request log on stderr
+    def log_message(self, *args):  # no request log on stderr
         pass
 
 
