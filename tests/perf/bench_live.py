@@ -334,6 +334,32 @@ def measure(lab, directory, repeats, log):
     return results
 
 
+IMPORT_NOISE = ("importlib", "builtins.exec", "builtins.__import__", "(<module>)", "builtins.hasattr", "__getattr__", "import_module")
+
+
+def profile_modules(lab, directory, top=18):
+    """cProfile of the snapshot and diagnose module files on the loaded cluster: the top functions by cumulative time."""
+    import io
+    import pstats
+
+    env = dict(os.environ, **lab.env)
+    out = {}
+    for name, args in (("snapshot", {"dest": os.path.join(directory, "profile.snapshot.json")}), ("diagnose", {})):
+        stats_file = os.path.join(directory, f"{name}.prof")
+        timed_process([sys.executable, "-m", "cProfile", "-o", stats_file, os.path.join(MODULES, f"{name}.py"), _args_file(directory, args)], env)
+        parts = []
+        for order in ("cumulative", "tottime"):
+            text = io.StringIO()
+            pstats.Stats(stats_file, stream=text).strip_dirs().sort_stats(order).print_stats(top * 4)
+            lines = [line for line in text.getvalue().splitlines()
+                     if line.strip() and not line.startswith(("   Ordered", "   List", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed", "Thu"))
+                     and not any(noise in line for noise in IMPORT_NOISE)]
+            parts.append(f"-- by {order}:\n" + "\n".join(lines[:top + 2]))
+        out[name] = "\n".join(parts)
+    lab.kube.clear_requests()
+    return out
+
+
 def _peak_rss_mb(pid):
     try:
         with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
@@ -375,6 +401,7 @@ def main():
     parser.add_argument("--nodes", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON document at the end")
+    parser.add_argument("--profile", action="store_true", help="then run the snapshot and diagnose modules under cProfile and print where the time goes")
     parser.add_argument("--child-floor", metavar="KUBECONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--child-split", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -407,6 +434,7 @@ def main():
             results = summarize(measure(lab, directory, opts.repeats, log))
             rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             control_plane = {name: _peak_rss_mb(proc.pid) for name, proc in lab.kube._procs}  # pylint: disable=protected-access
+            profiles = profile_modules(lab, directory) if opts.profile else {}
         finally:
             lab.stop()
     floor, diag = results["floor"], results["diagnose"]
@@ -431,6 +459,8 @@ def main():
       f"diagnose {goals['diagnose_requests_equal_pages']}, snapshot {goals['snapshot_requests_equal_pages']}\n")
     w(f"load (s): {loaded}\npeak RSS MB of the control plane: {control_plane}; of the bench process (the lab's front proxy): {rss_self:.0f}\n"
       f"total {time.monotonic() - started:.0f} s\n")
+    for name, text in profiles.items():
+        w(f"\n{name} under cProfile (cumulative, top functions):\n{text}\n")
     if opts.json:
         w(json.dumps({"load": loaded, "results": results, "goals": goals, "control_plane_peak_rss_mb": control_plane}) + "\n")
     return 0
