@@ -43,7 +43,7 @@ PLAYBOOK = """
         mode: "0600"
         content: >-
           {{ {'release': ingress_nginx__release | default(None), 'uninstall': ingress_nginx__uninstall | default(None),
-              'values': ingress_nginx_values | default(None), 'status': ingress_nginx_release_status | default(None)} | to_json }}
+              'values': ingress_nginx_values | default(None), 'result': ingress_nginx_result | default(None)} | to_json }}
       check_mode: false
 """
 
@@ -136,7 +136,8 @@ def test_helm_install_upgrade_unchanged_and_uninstall(fresh_lab, tmp_path):
         # install: 2 replicas, public load balancer, the AKS health probe annotation, class nginx not the default
         timings["install"], installed = run.role(**base, ingress_nginx_replicas=2)
         assert installed["release"]["changed"] is True
-        status = installed["status"]
+        status = installed["result"]["release"]
+        assert installed["result"]["changed"] is True and installed["result"]["state"] == "present"
         assert (status["name"], status["namespace"], status["status"], str(status["revision"])) == (release, namespace, "deployed", "1")
         assert status["chart"] == "ingress-nginx-4.12.1-lab.1"
         listed = run.releases(namespace)[release]
@@ -164,7 +165,7 @@ def test_helm_install_upgrade_unchanged_and_uninstall(fresh_lab, tmp_path):
         changed_vars = dict(base, ingress_nginx_replicas=3, ingress_nginx_keep_client_ip=True, ingress_nginx_default_class=True)
         timings["upgrade"], upgraded = run.role(**changed_vars)
         assert upgraded["release"]["changed"] is True
-        assert str(upgraded["status"]["revision"]) == "2" and upgraded["status"]["status"] == "deployed"
+        assert str(upgraded["result"]["release"]["revision"]) == "2" and upgraded["result"]["release"]["status"] == "deployed"
         deploy = api.ok("GET", deploy_path)
         assert deploy["spec"]["replicas"] == 3 and deploy["status"].get("readyReplicas") == 3
         assert len(controller_pods(api, namespace, release)) == 3
@@ -175,7 +176,7 @@ def test_helm_install_upgrade_unchanged_and_uninstall(fresh_lab, tmp_path):
 
         # the same values again: nothing to do, no new revision
         timings["unchanged"], again = run.role(**changed_vars)
-        assert again["release"]["changed"] is False
+        assert again["release"]["changed"] is False and again["result"]["changed"] is False
         assert run.releases(namespace)[release]["revision"] == "2"
         # check mode of a changed value says changed and changes nothing
         _, would = run.role(check=True, **dict(changed_vars, ingress_nginx_replicas=4))
@@ -185,6 +186,7 @@ def test_helm_install_upgrade_unchanged_and_uninstall(fresh_lab, tmp_path):
         # uninstall: the release and its objects are gone when the role returns (helm uninstall --wait)
         timings["uninstall"], removed = run.role(**base, ingress_nginx_state="absent")
         assert removed["uninstall"]["changed"] is True
+        assert removed["result"] == {"provider": "helm", "state": "absent", "changed": True, "release": {}}
         assert removed["values"] is None  # not computed for absent
         assert release not in run.releases(namespace)
         assert get(api, deploy_path) is None
@@ -222,7 +224,7 @@ def test_helm_chart_from_a_repository_url_with_the_default_chart_ref(fresh_lab, 
                                 ingress_nginx_namespace=namespace, ingress_nginx_ingress_class="edge", ingress_nginx_replicas=1,
                                 ingress_nginx_wait_timeout=120)
         assert installed["release"]["changed"] is True
-        assert installed["status"]["chart"] == "ingress-nginx-4.12.1-lab.1"
+        assert installed["result"]["release"]["chart"] == "ingress-nginx-4.12.1-lab.1"
         deploy = api.ok("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/edge-ingress-nginx-controller")
         assert deploy["status"].get("readyReplicas") == 1
         assert api.ok("GET", "/apis/networking.k8s.io/v1/ingressclasses/edge")["spec"]["controller"] == "k8s.io/ingress-nginx-edge"
