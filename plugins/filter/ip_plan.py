@@ -72,9 +72,11 @@ def ip_plan(nodes, max_surge=1, max_pods=AZURE_CNI_DEFAULT_MAX_PODS, plugin="azu
         # concepts-network-ip-address-planning.md: (nodes + surge) + (nodes + surge) x max pods.
         needed = node_count * (max_pods + 1)
         formula = f"({nodes} + {surge}) x ({max_pods} + 1) = {needed:,}"
+        basis = "one per node and one per pod, for every node including the surge nodes"
     else:
         needed = node_count
-        formula = f"{nodes} + {surge} = {needed:,} (pods do not take node subnet addresses)"
+        formula = f"{nodes} + {surge} = {needed:,}"
+        basis = "one per node including the surge nodes; pods do not take node subnet addresses"
     try:
         prefix = smallest_prefix(needed)
     except ValueError as exc:
@@ -95,6 +97,7 @@ def ip_plan(nodes, max_surge=1, max_pods=AZURE_CNI_DEFAULT_MAX_PODS, plugin="azu
         "usable_addresses": size - AZURE_RESERVED_PER_SUBNET,
         "spare_addresses": size - AZURE_RESERVED_PER_SUBNET - needed,
         "formula": formula,
+        "basis": basis,
         "pod_cidr_prefix_length": None,
         "pod_subnet_addresses_needed": None,
         "pod_subnet_prefix_length": None,

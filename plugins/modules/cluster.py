@@ -347,6 +347,13 @@ reconciled:
       PUT of its own configuration, which AKS accepts to recover it (would be, in check mode).
   returned: when the cluster was in provisioning state Failed
   type: bool
+action:
+  description:
+    - What this run does (or would do in check mode) to the cluster. V(create), V(update), V(migrate) (an update that
+      includes a migration in RV(migrations)), V(reconcile) (a cluster left C(Failed) is put again), V(delete) or V(none).
+  returned: always
+  type: str
+  sample: update
 migrations:
   description:
     - Supported in-place migrations this run performs (or would perform in check mode). Irreversible ones need
@@ -636,7 +643,7 @@ class ClusterRunner:
                 if errors:
                     raise _preflight_failure(errors, warnings, "the subnets were read, nothing was created")
         diff = {"before": {}, "after": _requested(params)}
-        result = {"changed": True, "cluster": {}, "diff": diff, "migrations": []}
+        result = {"changed": True, "action": "create", "cluster": {}, "diff": diff, "migrations": []}
         if self.mod.check_mode:
             return result
         what = f"create AKS cluster {self.name} in {self.group}"
@@ -648,7 +655,8 @@ class ClusterRunner:
     def reconcile(self, current, body):
         """A cluster left in provisioning state Failed: PUT its own body again, which AKS accepts to recover it."""
         diff = {"before": {"provisioning_state": "Failed"}, "after": {"provisioning_state": "Succeeded"}}
-        result = {"changed": True, "cluster": cluster_facts(current), "diff": diff, "migrations": [], "reconciled": True}
+        result = {"changed": True, "action": "reconcile", "cluster": cluster_facts(current), "diff": diff, "migrations": [],
+                  "reconciled": True}
         self.warn(f"cluster {self.name} was in provisioning state Failed (an earlier operation failed); "
                   + ("it would be reconciled with a PUT of its current configuration." if self.mod.check_mode
                      else "reconciling it with a PUT of its current configuration, as 'az aks update' does."))
@@ -675,7 +683,7 @@ class ClusterRunner:
         if not changed and state.lower() == "failed":
             return self.reconcile(current, body)
         if not changed:
-            return {"changed": False, "cluster": cluster_facts(current), "diff": {"before": {}, "after": {}}, "migrations": []}
+            return {"changed": False, "action": "none", "cluster": cluster_facts(current), "diff": {"before": {}, "after": {}}, "migrations": []}
         if params["validate"]:
             node_cidr, pod_cidr = self.subnet_cidrs(current)
             errors, more = self.preflight(current=current, node_cidr=node_cidr, pod_cidr=pod_cidr)
@@ -702,7 +710,8 @@ class ClusterRunner:
         for item in found:
             warnings.append(f"migration {item['name']}: {item['description']}; {item['notes']}")
         self._sync_cidr_lists(body)
-        result = {"changed": True, "cluster": cluster_facts(current), "diff": diff, "migrations": found}
+        result = {"changed": True, "action": "migrate" if found else "update", "cluster": cluster_facts(current), "diff": diff,
+                  "migrations": found}
         if self.mod.check_mode:
             return result
         if state.lower() in TRANSITIONAL:
@@ -729,9 +738,10 @@ class ClusterRunner:
         self.require_sdk()
         current = self.get_cluster(missing_group_is_absent=True)
         if current is None:
-            return {"changed": False, "cluster": {}, "diff": {"before": {}, "after": {}}, "migrations": []}
+            return {"changed": False, "action": "none", "cluster": {}, "diff": {"before": {}, "after": {}}, "migrations": []}
         result = {
             "changed": True,
+            "action": "delete",
             "cluster": {},
             "diff": {"before": {"name": self.name, "state": "present"}, "after": {"name": self.name, "state": "absent"}},
             "migrations": [],

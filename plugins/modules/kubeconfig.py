@@ -93,6 +93,7 @@ credential:
 
 import os
 
+from ansible_collections.aksnet.networking.plugins.module_utils._azure.errors import CREDENTIAL_ROLE_FIXES, describe
 from ansible_collections.aksnet.networking.plugins.module_utils._common.files import PRIVATE_MODE, file_mode, write_private
 from ansible_collections.aksnet.networking.plugins.module_utils._module import AksnetModule, ModuleFailure
 
@@ -119,11 +120,18 @@ def run(mod):
         raise ModuleFailure("format applies to user credentials only: remove format or set admin: false.")
     client = mod.azure("containerservice")
     group, name = params["resource_group"], params["name"]
-    if params["admin"]:
-        creds = client.managed_clusters.list_cluster_admin_credentials(group, name)
-    else:
-        kwargs = {"format": params["format"]} if params["format"] else {}
-        creds = client.managed_clusters.list_cluster_user_credentials(group, name, **kwargs)
+    kind = "admin" if params["admin"] else "user"
+    try:
+        if params["admin"]:
+            creds = client.managed_clusters.list_cluster_admin_credentials(group, name)
+        else:
+            kwargs = {"format": params["format"]} if params["format"] else {}
+            creds = client.managed_clusters.list_cluster_user_credentials(group, name, **kwargs)
+    except Exception as exc:  # pylint: disable=broad-except
+        if not type(exc).__module__.startswith(("azure.", "msal")):
+            raise
+        # the role that grants this credential action, not the generic one
+        raise describe(exc, f"get the {kind} credentials of cluster {name}", fixes={"AuthorizationFailed": CREDENTIAL_ROLE_FIXES[kind]}) from None
     kubeconfigs = creds.kubeconfigs or []
     if not kubeconfigs or not kubeconfigs[0].value:
         raise ModuleFailure(f"Azure returned no kubeconfig for cluster {name} in {group}.")

@@ -8,7 +8,10 @@ from __future__ import annotations
 FIXES = {
     "AuthenticationFailed": "check the credentials (auth_source, client_id/secret/tenant) and the cloud_environment.",
     "InvalidAuthenticationToken": "the token is not valid for this cloud: check cloud_environment / arm_endpoint.",
-    "AuthorizationFailed": "grant the identity a role on the resource group (for example 'Azure Kubernetes Service Contributor Role').",
+    "AuthorizationFailed": (
+        "grant the identity a role that allows this action on the resource group "
+        "(for example 'Azure Kubernetes Service Contributor Role' to create and update clusters)."
+    ),
     "ResourceGroupNotFound": "create the resource group first or correct the resource_group option.",
     "ResourceNotFound": "check the resource name and resource_group.",
     "SubscriptionNotFound": "check subscription_id (az account list -o table).",
@@ -22,6 +25,38 @@ FIXES = {
     "QuotaExceeded": "request a quota increase for the region or choose a smaller vm_size/count.",
     "TooManyRequests": "Azure throttled the requests: retry later.",
 }
+
+
+# The built-in roles that grant the credential actions (Microsoft's built-in role definitions).
+CREDENTIAL_ROLE_FIXES = {
+    "user": "grant the identity 'Azure Kubernetes Service Cluster User Role' on the cluster "
+    "(it allows Microsoft.ContainerService/managedClusters/listClusterUserCredential/action).",
+    "admin": "grant the identity 'Azure Kubernetes Service Cluster Admin Role' on the cluster "
+    "(it allows Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action).",
+}
+
+# Fix for a server-side error that persisted through the client's retries.
+SERVER_ERROR_FIX = (
+    "Azure failed on its side even after retries: run the task again later; if it keeps failing, "
+    "check Azure status for the region and open a support request quoting the x-ms-request-id."
+)
+
+
+def credential_reasons(text: str) -> list:
+    """The per-credential reasons of a DefaultAzureCredential / ChainedTokenCredential failure text.
+
+    azure-identity lists each attempted credential on its own tab-indented line ("\tName: reason");
+    the troubleshooting links that follow each reason are dropped. The reasons carry no secrets
+    (azure-identity reports what was missing or refused, never a credential value).
+    """
+    reasons = []
+    for line in (text or "").splitlines():
+        if not line.startswith("\t"):
+            continue
+        name, sep, reason = line.strip().partition(":")
+        if sep and name and " " not in name:
+            reasons.append(f"{name}: {reason.strip().rstrip('.')}")
+    return reasons
 
 
 class AzureApiError(Exception):
@@ -47,18 +82,24 @@ def _request_id(exc):
         return None
 
 
-def describe(exc, action: str) -> AzureApiError:
-    """Map an azure-core / azure-identity exception raised while doing ``action`` to an AzureApiError."""
+def describe(exc, action: str, fixes=None) -> AzureApiError:
+    """Map an azure-core / azure-identity exception raised while doing ``action`` to an AzureApiError.
+
+    ``fixes`` overrides FIXES for this action (e.g. the role that grants a credential fetch).
+    """
     name = type(exc).__name__
     if (name == "ClientAuthenticationError" and getattr(exc, "status_code", None) is None) or name == "CredentialUnavailableError":
-        text = str(exc).splitlines()[0] if str(exc) else name
+        text = str(exc).splitlines()[0].strip().rstrip(".") if str(exc) else name
+        reasons = credential_reasons(str(exc))
+        if reasons:
+            text += " (" + "; ".join(reasons) + ")"
         return AzureApiError(
             f"Could not get an Azure token while trying to {action}: {text}. "
             "Fix: set auth_source and its credentials (service principal: client_id, secret, tenant; managed identity; or az login for auth_source cli).",
             code="CredentialUnavailable",
         )
     if name in ("ServiceRequestError", "ServiceRequestTimeoutError", "ServiceResponseError", "ServiceResponseTimeoutError"):
-        text = str(exc).splitlines()[0] if str(exc) else name
+        text = str(exc).splitlines()[0].strip().rstrip(".") if str(exc) else name
         return AzureApiError(
             f"Could not reach Azure Resource Manager to {action}: {text}. "
             "Fix: check network access and cloud_environment / arm_endpoint (and REQUESTS_CA_BUNDLE for a custom endpoint's certificate).",
@@ -93,7 +134,9 @@ def describe(exc, action: str) -> AzureApiError:
     extra = [f"{d_code}: {d_message.rstrip('.')}" if d_code else d_message.rstrip(".") for d_code, d_message in details if d_message]
     if extra:
         text += " Details: " + "; ".join(extra) + "."
-    fix = FIXES.get(code or "")
+    fix = (fixes or {}).get(code or "") or FIXES.get(code or "")
+    if not fix and isinstance(status, int) and status >= 500:
+        fix = SERVER_ERROR_FIX
     if fix:
         text += f" Fix: {fix}"
     if request_id:

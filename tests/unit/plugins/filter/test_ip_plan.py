@@ -108,3 +108,11 @@ def test_cni_preset_filter_and_filter_module():
     with pytest.raises(AnsibleFilterError, match="unknown preset"):
         cni_preset("flannel")
     assert set(FilterModule().filters()) == {"ip_plan", "subnet_capacity", "cni_preset"}
+
+
+def test_overlay_plan_formula_is_arithmetic_and_the_basis_a_phrase():
+    # the role's message reads "needs {formula} addresses ({basis})": no parenthesis inside the formula
+    plan = ip_plan(3, max_surge=1, max_pods=250, plugin="azure", plugin_mode="overlay")
+    assert plan["formula"] == "3 + 1 = 4"
+    assert "pods do not take node subnet addresses" in plan["basis"]
+    assert "one per pod" in ip_plan(3, max_pods=30)["basis"]
