@@ -65,10 +65,12 @@ integration-real: setup lab-binaries
 
 # Part of make test: what only a real API server can judge (patch types and server-side apply conflicts, dry run,
 # RBAC per kind, controller-written EndpointSlices, a real CoreDNS rollout, namespace deletion, the probe's debug
-# pod), Kubernetes retries through the front proxy, and the whole demo story, against the real control plane.
+# pod), Kubernetes retries through the front proxy, the whole demo story and the Helm flavour of ingress_nginx (real
+# helm, kubernetes.core from make setup), against the real control plane.
 integration-real-core: setup lab-binaries
 	AKSNET_LAB_KUBE=real $(PY) -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --dist loadgroup \
-	  tests/integration/test_real_control_plane.py tests/integration/test_demo.py "tests/integration/test_targets.py::test_target[kube_retries]" $(PYTEST_ARGS)
+	  tests/integration/test_real_control_plane.py tests/integration/test_demo.py "tests/integration/test_targets.py::test_target[kube_retries]" \
+	  tests/integration/test_ingress_nginx_helm.py $(PYTEST_ARGS)
 
 lab-up: setup
 	$(PY) -m tests.lab up --dir "$(LAB_DIR)" --kube "$(LAB)"

@@ -10,7 +10,7 @@ DEST=${AKSNET_SANITY_DIR:-$ROOT/.cache/ansible-test}/ansible_collections/aksnet/
 rm -rf "$DEST"
 mkdir -p "$DEST"
 git ls-files -co --exclude-standard -z \
-  | grep -zvE '^(tests/lab/|tests/perf/|scripts/|\.ci/|Makefile$|ansible\.cfg$|pyproject\.toml$)' \
+  | grep -zvE '^(tests/lab/|tests/perf/|tests/charts/|scripts/|\.ci/|Makefile$|ansible\.cfg$|pyproject\.toml$)' \
   | xargs -0 cp --parents -t "$DEST"
 cd "$DEST"
 # ansible-test uses git to list the collection's files when it is in a repository.

@@ -50,7 +50,7 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_
 "$BIN/ansible-galaxy" collection build --output-path "$TMP/dist" "$ROOT" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; fail "ansible-galaxy collection build"; }
 TARBALL=$(ls "$TMP"/dist/aksnet-networking-*.tar.gz)
 tar -tzf "$TARBALL" | sed 's|^\./||' >"$TMP/files.txt"
-forbidden='^(tests/lab|tests/perf|tests/release|tests/integration|tests/unit/lab|tests/output|scripts|demo|demo-output|build|lab-run)(/|$)|(^|/)(\.venv|\.cache|\.git|\.pytest_cache|\.ruff_cache|__pycache__)(/|$)|\.pyc$|^ansible\.cfg$|^Makefile$|\.tar\.gz$'
+forbidden='^(tests/lab|tests/perf|tests/release|tests/charts|tests/integration|tests/unit/lab|tests/output|scripts|demo|demo-output|build|lab-run)(/|$)|(^|/)(\.venv|\.cache|\.git|\.pytest_cache|\.ruff_cache|__pycache__)(/|$)|\.pyc$|^ansible\.cfg$|^Makefile$|\.tar\.gz$'
 if grep -E "$forbidden" "$TMP/files.txt" >"$TMP/forbidden.txt"; then
   head -20 "$TMP/forbidden.txt" >&2
   fail "the tarball ships $(wc -l <"$TMP/forbidden.txt") file(s) it must not (lab, caches, venv, scripts, demo, test infrastructure); see galaxy.yml build_ignore"

@@ -31,5 +31,9 @@ echo "$VENV/collections" > "$site/aksnet-collection.pth"
 # internet. Provide it offline: the pip wheel from the package index plus a small stand-in.
 "$VENV/bin/python" scripts/ansible_test_offline.py
 
+# kubernetes.core (optional; the Helm flavour of the ingress_nginx role) from the `ansible` wheel on the package
+# index, since Galaxy may be unreachable: downloaded once into ~/.cache/aksnet-setup, then offline.
+"$VENV/bin/python" scripts/kubernetes_core.py "$VENV/collections"
+
 echo "$want" > "$STAMP"
 echo "setup: ready ($("$VENV/bin/ansible" --version | sed -n 1p))"
