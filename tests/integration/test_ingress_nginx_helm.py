@@ -179,7 +179,9 @@ def test_helm_install_upgrade_unchanged_and_uninstall(fresh_lab, tmp_path):
         assert again["release"]["changed"] is False and again["result"]["changed"] is False
         assert run.releases(namespace)[release]["revision"] == "2"
         # check mode of a changed value says changed and changes nothing
-        _, would = run.role(check=True, **dict(changed_vars, ingress_nginx_replicas=4))
+        four = dict(changed_vars)
+        four["ingress_nginx_replicas"] = 4
+        would = run.role(check=True, **four)[1]
         assert would["release"]["changed"] is True
         assert api.ok("GET", deploy_path)["spec"]["replicas"] == 3 and run.releases(namespace)[release]["revision"] == "2"
 
@@ -219,10 +221,10 @@ def test_helm_chart_from_a_repository_url_with_the_default_chart_ref(fresh_lab, 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     release, namespace = "edge", "edge-ingress"
     try:
-        _, installed = run.role(ingress_nginx_provider="helm", ingress_nginx_chart_repo_url=f"http://127.0.0.1:{server.server_address[1]}",
-                                ingress_nginx_chart_version="4.12.1-lab.1", ingress_nginx_release=release,
-                                ingress_nginx_namespace=namespace, ingress_nginx_ingress_class="edge", ingress_nginx_replicas=1,
-                                ingress_nginx_wait_timeout=120)
+        installed = run.role(ingress_nginx_provider="helm", ingress_nginx_chart_repo_url=f"http://127.0.0.1:{server.server_address[1]}",
+                             ingress_nginx_chart_version="4.12.1-lab.1", ingress_nginx_release=release,
+                             ingress_nginx_namespace=namespace, ingress_nginx_ingress_class="edge", ingress_nginx_replicas=1,
+                             ingress_nginx_wait_timeout=120)[1]
         assert installed["release"]["changed"] is True
         assert installed["result"]["release"]["chart"] == "ingress-nginx-4.12.1-lab.1"
         deploy = api.ok("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/edge-ingress-nginx-controller")

@@ -31,7 +31,7 @@ if ROOT not in sys.path:
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.engine import run_diagnostics  # noqa: E402
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.index import Index  # noqa: E402
-from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, workload_reachability  # noqa: E402
+from ansible_collections.aksnet.networking.plugins.module_utils._diag.reachability import build_evaluator, service_reachability  # noqa: E402
 from ansible_collections.aksnet.networking.plugins.module_utils._diag.snapshot_io import load_snapshot, render_snapshot  # noqa: E402
 
 # name: (pods, services, network policies, namespaces)
@@ -159,8 +159,9 @@ def measure_size(name, directory):
         t2 = time.perf_counter()
         parses.append(t1 - t0)
         runs.append(t2 - t1)
-    ev, _settings = build_evaluator(Index(snap["objects"]))
-    reach = workload_reachability(ev)
+    index = Index(snap["objects"])
+    ev, _settings = build_evaluator(index)
+    reach = service_reachability(ev, index)
     t3 = time.perf_counter()
     parse, run = statistics.median(parses), statistics.median(runs)
     return {

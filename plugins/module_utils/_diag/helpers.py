@@ -4,28 +4,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
+# the analyzers import gc_paused from here
+from .._common.memory import gc_paused  # noqa: F401  pylint: disable=unused-import
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
 LIST_LIMIT = 5  # how many names a message lists before "and N more"
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Run a block with Python's cyclic garbage collector paused (its previous state is restored).
-
-    Analyzers allocate many small objects while a large snapshot is alive, and every automatic
-    full collection walks the whole snapshot: about a third of a large run's time. Reference
-    counting still frees everything outside cycles; cycles are collected once it runs again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def meta(obj):

@@ -480,9 +480,28 @@ class _Run:
                     if rule.peers is not None:
                         named |= self.ev.rule_peer_mask(rule)
         own = {id(b) for b in backends}
-        others = [x for x in self.ev.pods if id(x) not in own and x.namespace != DNS_NAMESPACE]
-        ranked = sorted(others, key=lambda x: (not (named >> x.index) & 1, x.namespace != ns, x.index))
-        return ranked[0] if ranked else next((x for x in backends if x is not backend), None)
+        pods = self.ev.pods
+
+        def eligible(x):
+            return id(x) not in own and x.namespace != DNS_NAMESPACE
+
+        # the order is (named by a policy first, the backend's namespace first, pod order), found without sorting:
+        # the named pods are the set bits of the mask, lowest first; a named pod of the namespace ends the search
+        fallback = None
+        while named:
+            low = named & -named
+            x = pods[low.bit_length() - 1]
+            named ^= low
+            if eligible(x):
+                if x.namespace == ns:
+                    return x
+                fallback = fallback or x
+        if fallback is not None:
+            return fallback
+        x = next((x for x in self.ev.pods_by_ns.get(ns, ()) if eligible(x)), None)
+        if x is None:
+            x = next((x for x in pods if eligible(x)), None)
+        return x if x is not None else next((x for x in backends if x is not backend), None)
 
     def _admits_outside(self, backend, number, proto):
         for engine in self.ev.enforce:

@@ -5,9 +5,7 @@ the caller restricts namespaces), never per-object requests. Shared by ``snapsho
 
 from __future__ import annotations
 
-import contextlib
-import gc
-
+from .._common.memory import gc_paused
 from .client import DEFAULT_PAGE_SIZE, KubeApiError, api_path
 from .kinds import DIAGNOSTIC_KINDS
 
@@ -29,21 +27,6 @@ def _clean(obj):
         for key in _DROP_METADATA:
             meta.pop(key, None)
     return obj
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused():
-    """Decoded LIST pages are tens of thousands of acyclic dicts that stay alive: every automatic
-    collection of the cyclic garbage collector walks all of them again (on a 10,000-pod cluster it
-    tripled the JSON decoding time of a collection). Reference counting still frees what is dropped;
-    the collector's previous state is restored."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _reason(exc: KubeApiError, kind: str, optional: bool) -> str:
@@ -93,7 +76,7 @@ def collect(client, namespaces=None, page_size: int = DEFAULT_PAGE_SIZE, kinds=D
     """Return ``(objects, skipped)``: every object of the diagnostics kinds, and ``{kind: reason}``
     for kinds that could not be listed (403, CRD absent). Connection and authentication errors
     (401, refused, TLS) are raised: nothing can be collected then."""
-    with _cyclic_gc_paused():
+    with gc_paused():
         return _collect(client, namespaces, page_size, kinds, secrets)
 
 
