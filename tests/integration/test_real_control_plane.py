@@ -403,16 +403,23 @@ PROBE_PLAYBOOK = """
 
 @contextlib.contextmanager
 def watching(api, path, **query):
-    """Collect watch events of ``path`` in a thread while the block runs."""
-    events = []
-    response = api.call("GET", path, stream=True, timeout=(10, 300), watch="true", timeoutSeconds="240", **query)
-    assert response.status_code == 200, response.text[:300]
+    """Collect watch events of ``path`` in a thread while the block runs: short watches resumed from the last
+    resourceVersion (as client-go's reflector does), so the block's end stops the reader within seconds."""
+    events, stop = [], threading.Event()
+    version = api.ok("GET", path, **query)["metadata"]["resourceVersion"]
 
     def read():
-        with contextlib.suppress(requests.RequestException, AttributeError, ValueError):
-            for line in response.iter_lines():
-                if line:
-                    events.append(json.loads(line))
+        rv = version
+        while not stop.is_set():
+            response = api.call("GET", path, stream=True, timeout=(10, 30), watch="true", timeoutSeconds="2", resourceVersion=rv, **query)
+            assert response.status_code == 200, response.text[:300]
+            with contextlib.suppress(requests.RequestException, AttributeError, ValueError):
+                for line in response.iter_lines():
+                    if line:
+                        event = json.loads(line)
+                        events.append(event)
+                        rv = event["object"]["metadata"]["resourceVersion"]
+            response.close()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -420,8 +427,8 @@ def watching(api, path, **query):
         yield events
     finally:
         time.sleep(1)
-        response.close()
-        reader.join(5)
+        stop.set()
+        reader.join(15)
 
 
 def test_probe_debug_pod_is_scheduled_run_by_kwok_and_removed(fresh_lab, api, tmp_path):

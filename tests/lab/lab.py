@@ -87,6 +87,7 @@ class Lab:
             "K8S_AUTH_KUBECONFIG": kubeconfig,
             "AKSNET_LAB_ARM_URL": arm_url,
             "AKSNET_LAB_KUBE_URL": kube_url,
+            "AKSNET_LAB_KUBE_KIND": self.kind,  # emulator or real
             "AKSNET_LAB_RG": RESOURCE_GROUP,
             "AKSNET_LAB_CLUSTER": CLUSTER,
             "AKSNET_LAB_SUBNET_ID": SUBNET_ID,

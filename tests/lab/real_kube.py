@@ -38,6 +38,7 @@ from typing import Any, Callable
 import aiohttp
 import aiohttp.web
 import urllib3
+import yaml
 
 from tests.lab import kube_defaults, kube_exec, kube_schema
 from tests.lab.kube import CILIUM_CRDS, LAB_USER, _parse_path, flatten_objects
@@ -166,11 +167,10 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
         ])
         self._spawn("kube-scheduler", [os.path.join(bindir, "kube-scheduler"), f"--kubeconfig={kubeconfig}", "--leader-elect=false",
                                        "--secure-port=0", "--kube-api-qps=500", "--kube-api-burst=1000"])
-        stages = os.path.join(bindir, "kwok-stages")
         self._spawn("kwok", [
             os.path.join(bindir, "kwok"), f"--kubeconfig={kubeconfig}", "--manage-all-nodes=true", "--cidr=10.244.0.0/16",
             f"--node-ip={kube_defaults.node_ip(0)}", "--node-lease-duration-seconds=40",
-            *[f"--config={os.path.join(stages, s)}" for s in sorted(os.listdir(stages))],
+            *[f"--config={path}" for path in self._kwok_stages(os.path.join(bindir, "kwok-stages"))],
         ])
         self._bootstrap_rbac()
         self._discover()
@@ -540,6 +540,27 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
 
     # ------------------------------------------------------------------------------ defaults and reset
 
+    def _kwok_stages(self, shipped: str) -> list[str]:
+        """kwok's own stages (copied from its module by build.sh) and the lab's (tests/lab/real/stages), written to the lab
+        directory: kwok's pod-ready stage leaves pods of the image that never runs (NEVER_READY_IMAGE) to the lab's
+        pod-image-pull-backoff stage, as the emulator does."""
+        directory = os.path.join(self.directory, "kwok-stages")
+        os.makedirs(directory, exist_ok=True)
+        sources = [os.path.join(shipped, n) for n in sorted(os.listdir(shipped))]
+        sources += [os.path.join(HERE, "real", "stages", n) for n in sorted(os.listdir(os.path.join(HERE, "real", "stages")))]
+        paths = []
+        for source in sources:
+            with open(source, encoding="utf-8") as handle:
+                stage = yaml.safe_load(handle)
+            if stage["metadata"]["name"] == "pod-ready":
+                stage["spec"]["selector"]["matchExpressions"].append(
+                    {"key": ".spec.containers.[].image", "operator": "NotIn", "values": [kube_exec.NEVER_READY_IMAGE]})
+            path = os.path.join(directory, os.path.basename(source))
+            with open(path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(stage, handle, sort_keys=False)
+            paths.append(path)
+        return paths
+
     def _bootstrap_rbac(self) -> None:
         deadline = time.monotonic() + 30
         while True:
@@ -557,7 +578,9 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
                 time.sleep(0.2)
 
     def _default_objects(self) -> list[dict[str, Any]]:
-        return [o for o in self._defaults() if (o.get("kind"), o["metadata"].get("name")) not in _SKIP_DEFAULT]
+            # the kubernetes Service is the apiserver's own; its Endpoints and EndpointSlice are the lab's, as the apiserver's
+        # endpoint reconciler is off (they are created when missing, as on AKS every cluster has them)
+        return [o for o in self._defaults() if (o.get("kind"), o["metadata"].get("name")) != ("Service", "kubernetes")]
 
     def _load_defaults(self) -> None:
         for obj in self._default_objects():
