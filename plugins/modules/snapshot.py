@@ -10,9 +10,10 @@ short_description: Capture a cluster's networking state to a file for offline di
 version_added: 0.1.0
 description:
   - Lists, with one paginated request per kind (C(limit)/C(continue)), the kinds the diagnostics read
-    (namespaces, nodes, pods, services, EndpointSlices, Endpoints, NetworkPolicies, Ingresses, IngressClasses,
+    (namespaces, nodes, pods, services, EndpointSlices, NetworkPolicies, Ingresses, IngressClasses,
     ConfigMaps, Deployments and DaemonSets of C(kube-system), events, and Cilium policies when the cluster serves
-    their CRDs) and writes them as a C(kind=List) snapshot, the format the diagnostics modules read.
+    their CRDs; v1 Endpoints only when no EndpointSlice can be read, as v1 Endpoints is deprecated since
+    Kubernetes 1.33) and writes them as a C(kind=List) snapshot, the format the diagnostics modules read.
   - A kind the caller may not list (403) or that the cluster does not serve (404, e.g. Cilium CRDs) is recorded
     in the snapshot and in RV(skipped_kinds) with the reason; the rest is still captured.
   - Secrets are captured as metadata only - namespace, name and whether their type is C(kubernetes.io/tls) - from two

@@ -799,7 +799,7 @@ class KubeEmulator:
                 listed = self._list(route, info, query)
                 if _wants_partial_metadata(request):
                     listed = _partial_metadata_list(listed)
-                return aiohttp.web.json_response(listed)
+                return aiohttp.web.json_response(listed, headers=_deprecation_warning(route))
             if verb == "get":
                 obj = self._get(route.group, route.plural, route.namespace, route.name or "")
                 if obj is None:
@@ -807,7 +807,7 @@ class KubeEmulator:
                 if route.sub == "log":
                     text = (obj["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, "")
                     return aiohttp.web.Response(text=text, content_type="text/plain")
-                return aiohttp.web.json_response(self._served(obj, route.group, route.version))
+                return aiohttp.web.json_response(self._served(obj, route.group, route.version), headers=_deprecation_warning(route))
         return await self._watch(request, route, info, query)
 
     def _write(self, request: rendering.Request, route: _Route, info: kmock.ResourceInfo, verb: str, body: Any, query: dict[str, str], *,
@@ -834,6 +834,7 @@ class KubeEmulator:
         for text in dict.fromkeys(self._warnings):
             # RFC 7234 warn-code 299, agent "-", quoted text: what client-go shows as "Warning: <text>"
             headers.add("Warning", "299 - " + json.dumps(text))
+        headers.extend(_deprecation_warning(route))
         return aiohttp.web.json_response(result, status=status, headers=headers)
 
     # ---------------------------------------------------------------------------------------
@@ -1884,6 +1885,18 @@ def _without_version(obj: dict[str, Any]) -> dict[str, Any]:
     """An object without metadata.resourceVersion, to tell a no-op write."""
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
     return {**obj, "metadata": meta}
+
+
+# Deprecated API versions kube-apiserver answers with a Warning header on every request (v1.36's text)
+DEPRECATED_KINDS = {("", "v1", "endpoints"): "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"}
+
+
+def _deprecation_warning(route: Any) -> multidict.CIMultiDict[str]:
+    headers: multidict.CIMultiDict[str] = multidict.CIMultiDict()
+    text = DEPRECATED_KINDS.get((route.group, route.version, route.plural))
+    if text:
+        headers.add("Warning", "299 - " + json.dumps(text))
+    return headers
 
 
 def _header(request: rendering.Request, name: str) -> str:

@@ -211,7 +211,7 @@ def floor_child(kubeconfig):
     import yaml
 
     from ansible_collections.aksnet.networking.plugins.module_utils._kube.client import api_path
-    from ansible_collections.aksnet.networking.plugins.module_utils._kube.kinds import DIAGNOSTIC_KINDS
+    from ansible_collections.aksnet.networking.plugins.module_utils._kube.kinds import DIAGNOSTIC_KINDS, FALLBACK_FOR
 
     with open(kubeconfig, encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
@@ -220,7 +220,9 @@ def floor_child(kubeconfig):
     http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=os.environ["AKSNET_LAB_CA"], retries=False)
     started = time.perf_counter()
     kept, pages = [], 0
-    lists = [(api_path(v, plural, only_ns if namespaced else None), None, None) for v, _kind, plural, namespaced, only_ns, _opt in DIAGNOSTIC_KINDS]
+    # v1 Endpoints is read only when there are no EndpointSlices (kinds.FALLBACK_FOR); the loaded cluster has them
+    lists = [(api_path(v, plural, only_ns if namespaced else None), None, None) for v, kind, plural, namespaced, only_ns, _opt in DIAGNOSTIC_KINDS
+             if kind not in FALLBACK_FOR]
     lists += [(api_path("v1", "secrets"), PARTIAL_METADATA, None), (api_path("v1", "secrets"), PARTIAL_METADATA, "type=kubernetes.io/tls")]
     for path, accept, selector in lists:
         cont = None

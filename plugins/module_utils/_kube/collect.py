@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .._common.memory import gc_paused
 from .client import DEFAULT_PAGE_SIZE, KubeApiError, api_path
-from .kinds import DIAGNOSTIC_KINDS
+from .kinds import DIAGNOSTIC_KINDS, FALLBACK_FOR
 
 # Secrets are listed as metadata only: the API server answers this media type with a
 # PartialObjectMetadataList (apiVersion meta.k8s.io/v1), whose items hold metadata and never data.
@@ -83,7 +83,11 @@ def collect(client, namespaces=None, page_size: int = DEFAULT_PAGE_SIZE, kinds=D
 def _collect(client, namespaces, page_size, kinds, secrets):
     objects = []
     skipped = {}
+    counts = {}
     for api_version, kind, plural, namespaced, only_namespace, optional in kinds:
+        preferred = FALLBACK_FOR.get(kind)
+        if preferred and counts.get(preferred):
+            continue  # the preferred kind was read and holds the same data
         if not namespaced:
             scopes = [None]
         elif only_namespace:
@@ -101,6 +105,7 @@ def _collect(client, namespaces, page_size, kinds, secrets):
                     break
                 raise
             objects.extend(_clean(item) for item in items)
+            counts[kind] = counts.get(kind, 0) + len(items)
     if secrets:
         try:
             objects.extend(collect_secret_metadata(client, namespaces, page_size))

@@ -25,6 +25,11 @@ DIAGNOSTIC_KINDS = (
     ("cilium.io/v2", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies", False, None, True),
 )
 
+# A kind read only in place of another: v1 Endpoints is listed only when EndpointSlices could not be read or came
+# back empty. EndpointSlice is GA since Kubernetes 1.21 and holds the same endpoints; v1 Endpoints is deprecated
+# since 1.33, and the API server answers every read of it with a deprecation Warning (a second LIST as large).
+FALLBACK_FOR = {"Endpoints": "EndpointSlice"}
+
 
 def kind_key(api_version: str, kind: str) -> str:
     """A stable key for a kind, e.g. ``networking.k8s.io/v1/NetworkPolicy``."""

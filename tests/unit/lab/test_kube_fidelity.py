@@ -698,3 +698,12 @@ def test_a_failing_json_patch_test_operation_does_not_name_the_path(emu):
     assert answer.status == 422 and answer.reason == "Invalid"
     assert answer.body["message"] == "the server rejected our request due to an error in our request"
     assert stored(emu, "configmaps", "jp")["data"] == {"a": "b"}
+
+
+def test_v1_endpoints_reads_carry_the_deprecation_warning(emu):
+    """kube-apiserver v1.33+ answers every v1 Endpoints request with a deprecation Warning (found against the real
+    control plane, where the diagnostics' Endpoints LIST printed it on every run); EndpointSlices carry none."""
+    text = '299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"'
+    assert call(emu, "GET", "/api/v1/endpoints").warnings == [text]
+    assert call(emu, "GET", f"/api/v1/namespaces/{NS}/endpoints").warnings == [text]
+    assert call(emu, "GET", "/apis/discovery.k8s.io/v1/endpointslices").warnings == []
