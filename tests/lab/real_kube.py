@@ -284,8 +284,8 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
             path = "/api/v1" if not group else f"/apis/{group}/{version}"
             try:
                 doc = self.api("GET", path)
-            except RealApiError:
-                continue
+            except (RealApiError, ValueError):
+                continue  # a group whose CRD was just deleted: 404 (a plain-text body while discovery catches up)
             subs: dict[str, list[str]] = {}
             for res in doc.get("resources") or []:
                 if "/" in res["name"]:
