@@ -24,10 +24,13 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.aksnet.networking.plugins.module_utils._diag import module_run
 from ansible_collections.aksnet.networking.plugins.module_utils._module import LIBRARIES, AksnetModule, ModuleFailure, known_failure, merged_spec
+
+display = Display()
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 AUTO_INTERPRETERS = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
@@ -123,6 +126,7 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         if self.runs_in_process(task_vars):
+            display.vvv(f"{self._task.action}: runs in the controller's worker process (local connection, the controller's Python)")
             return merge_hash(result, self._run_in_process())
         wrap_async = self._task.async_val and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
