@@ -27,7 +27,6 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.aksnet.networking.plugins.module_utils._diag import module_run
 from ansible_collections.aksnet.networking.plugins.module_utils._module import LIBRARIES, AksnetModule, ModuleFailure, known_failure, merged_spec
 
 display = Display()
@@ -39,7 +38,7 @@ AUTO_INTERPRETERS = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
 class InProcessModule(AksnetModule):
     """The module wrapper's interface without a module process: what ``module_run.run`` needs, validated like AnsibleModule."""
 
-    def __init__(self, args, check_mode=False, name="aksnet.networking.diagnose", argument_spec=None, auth=module_run.AUTH):
+    def __init__(self, args, argument_spec, auth=None, check_mode=False, name="aksnet.networking.diagnose"):
         # pylint: disable=super-init-not-called  # AksnetModule.__init__ builds an AnsibleModule, which reads its arguments from stdin
         self.name = name
         self.auth = auth
@@ -47,7 +46,7 @@ class InProcessModule(AksnetModule):
         self._azure = None
         self._kube = None
         self.warnings = []
-        validation = ArgumentSpecValidator(merged_spec(module_run.ARGUMENT_SPEC if argument_spec is None else argument_spec, auth)).validate(args)
+        validation = ArgumentSpecValidator(merged_spec(argument_spec, auth)).validate(args)
         self.params = validation.validated_parameters
         self.no_log_values = set(validation._no_log_values)  # pylint: disable=protected-access  # what AnsibleModule uses too
         for both in validation._warnings:  # pylint: disable=protected-access
@@ -68,7 +67,7 @@ class InProcessModule(AksnetModule):
     def warn(self, text):
         self.warnings.append(text)
 
-    def result_of(self, func, action, libraries=module_run.LIBRARIES):
+    def result_of(self, func, action, libraries=()):
         """The result the module would return: ``func(self)``'s, or the failure, formatted like AnsibleModule.exit_json/fail_json."""
         if self.error:
             return self._formatted({"failed": True, "msg": self.error})
@@ -160,6 +159,9 @@ class ActionModule(ActionBase):
         self._compute_environment_string(environment)
         # the arguments as the module receives them: plain JSON data
         args = json.loads(json.dumps(dict(self._task.args), default=str))
+        # imported here: a task that runs the module does not need the analyzers in the worker
+        from ansible_collections.aksnet.networking.plugins.module_utils._diag import module_run  # pylint: disable=import-outside-toplevel
+
         with _environment(environment):
-            mod = InProcessModule(args, check_mode=self._task.check_mode, name=self._task.action)
-            return mod.result_of(module_run.run, "diagnose the cluster")
+            mod = InProcessModule(args, module_run.ARGUMENT_SPEC, auth=module_run.AUTH, check_mode=self._task.check_mode, name=self._task.action)
+            return mod.result_of(module_run.run, "diagnose the cluster", libraries=module_run.LIBRARIES)

@@ -182,5 +182,3 @@ def _run(mod):
             **result,
         )
     return result
-
-

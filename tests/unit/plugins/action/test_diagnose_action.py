@@ -112,8 +112,8 @@ def _module_result(args, check_mode=False):
 
 
 def _in_process_result(args, check_mode=False):
-    mod = InProcessModule(copy.deepcopy(args), check_mode=check_mode)
-    return json.loads(json.dumps(mod.result_of(module_run.run, "diagnose the cluster")))
+    mod = InProcessModule(copy.deepcopy(args), module_run.ARGUMENT_SPEC, auth=module_run.AUTH, check_mode=check_mode)
+    return json.loads(json.dumps(mod.result_of(module_run.run, "diagnose the cluster", libraries=module_run.LIBRARIES)))
 
 
 def _comparable(result):
@@ -205,5 +205,6 @@ def test_the_cyclic_gc_is_paused_during_the_run_and_restored():
 
     assert gc.isenabled()
     with mock.patch.object(module_run, "_run", side_effect=probe):
-        assert InProcessModule({"snapshot": str(RELEASE_SNAPSHOT)}).result_of(module_run.run, "x")["changed"] is False
+        mod = InProcessModule({"snapshot": str(RELEASE_SNAPSHOT)}, module_run.ARGUMENT_SPEC, auth=module_run.AUTH)
+        assert mod.result_of(module_run.run, "x")["changed"] is False
     assert seen == [False] and gc.isenabled()
