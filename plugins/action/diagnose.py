@@ -80,20 +80,22 @@ class InProcessModule(AksnetModule):
             if failure is None:
                 raise
             msg, result = failure
-            self.warnings.extend(result.pop("warnings", None) or [])
+            later = result.pop("warnings", None) or []  # AksnetModule.fail warns them after the API server's
             result.update(failed=True, msg=str(msg))
+            return self._formatted(result, later)
         return self._formatted(result)
 
-    def _formatted(self, result):
+    def _formatted(self, result, later_warnings=()):
         for text in getattr(self._kube, "api_warnings", None) or []:
             self.warnings.append(f"Kubernetes API server: {text}")
+        self.warnings.extend(later_warnings)
         if "diff" in result:
             from ansible_collections.aksnet.networking.plugins.module_utils._common.diff import readable_diff  # pylint: disable=import-outside-toplevel
 
             result["diff"] = readable_diff(result["diff"])
         result.setdefault("invocation", {"module_args": self.params})
         if self.warnings:
-            result["warnings"] = list(self.warnings)
+            result["warnings"] = list(dict.fromkeys(self.warnings))  # AnsibleModule keeps each distinct warning once
         if self.no_log_values:
             preserved = {k: v for k, v in result.items() if v is None or isinstance(v, bool)}
             result = remove_values(result, self.no_log_values)

@@ -139,7 +139,7 @@ def _synthetic_snapshot(tmp_path):
     return str(path)
 
 
-@pytest.mark.parametrize("case", ["release", "synthetic", "report", "fail_on", "namespaces"])
+@pytest.mark.parametrize("case", ["release", "synthetic", "report", "fail_on", "namespaces", "repeated_namespace"])
 def test_in_process_result_equals_the_module_result(case, tmp_path):
     args = {"snapshot": str(RELEASE_SNAPSHOT)}
     if case == "synthetic":
@@ -150,6 +150,8 @@ def test_in_process_result_equals_the_module_result(case, tmp_path):
         args["fail_on"] = "warning"
     elif case == "namespaces":
         args["namespaces"] = ["shop", "nowhere"]
+    elif case == "repeated_namespace":
+        args["namespaces"] = ["nowhere", "nowhere"]
     module, in_process = _module_result(args), _in_process_result(args)
     assert set(module) == set(in_process)
     assert _comparable(in_process) == _comparable(module)
@@ -157,8 +159,8 @@ def test_in_process_result_equals_the_module_result(case, tmp_path):
         assert len(in_process["diagnostics"]["findings"]) > 50
     if case == "fail_on":
         assert in_process["failed"] is True and in_process["msg"].startswith("diagnostics found")
-    if case == "namespaces":
-        assert any("'nowhere' does not exist" in w for w in _comparable(in_process)["warnings"])
+    if case in ("namespaces", "repeated_namespace"):
+        assert len([w for w in _comparable(in_process)["warnings"] if "'nowhere' does not exist" in w]) == 1
 
 
 @pytest.mark.parametrize("args", [
@@ -208,3 +210,17 @@ def test_the_cyclic_gc_is_paused_during_the_run_and_restored():
         mod = InProcessModule({"snapshot": str(RELEASE_SNAPSHOT)}, module_run.ARGUMENT_SPEC, auth=module_run.AUTH)
         assert mod.result_of(module_run.run, "x")["changed"] is False
     assert seen == [False] and gc.isenabled()
+
+
+def test_warnings_are_kept_once_in_the_order_aksnetmodule_gives_them():
+    # AnsibleModule keeps each distinct warning once; AksnetModule.fail warns the API server's warnings, then the failure's
+    def func(mod):
+        mod.warn("first")
+        mod.warn("first")
+        mod._kube = SimpleNamespace(api_warnings=["v1 Endpoints is deprecated"])
+        raise module_run.ModuleFailure("it broke", warnings=["from the failure"], changed=False)
+
+    mod = InProcessModule({"snapshot": str(RELEASE_SNAPSHOT)}, module_run.ARGUMENT_SPEC, auth=module_run.AUTH)
+    result = mod.result_of(func, "x")
+    assert result["failed"] is True and result["msg"] == "it broke" and result["changed"] is False
+    assert result["warnings"] == ["first", "Kubernetes API server: v1 Endpoints is deprecated", "from the failure"]
