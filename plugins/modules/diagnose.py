@@ -22,6 +22,10 @@ description:
   - The module only reads. With O(report_dir) it writes C(report.json), C(report.md) and a self-contained C(report.html) on the
     controller-side host the module runs on; this happens in check mode too, because it changes nothing in the cluster, and the
     module always reports RV(ignore:changed=false).
+  - When the task would run the module on the controller with the controller's Python (the C(local) connection, or delegation
+    to C(localhost); C(ansible_python_interpreter) unset, C(auto) or that Python; no C(become), no C(async)), the
+    collection's action plugin of the same name runs the diagnosis in Ansible's worker process instead of starting the module;
+    the options, errors and result are the same. With any other host or interpreter the module runs.
 author:
   - aksnet.networking contributors (@aksnet)
 options:
