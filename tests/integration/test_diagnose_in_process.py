@@ -16,10 +16,10 @@ PLAYBOOK = """
   gather_facts: false
   tasks:
     - name: Controller Python
-      aksnet.networking.diagnose: {{snapshot: "{{{{ snap | default(omit) }}}}", namespaces: ["{{{{ ns }}}}", nowhere]}}
+      aksnet.networking.diagnose: {{snapshot: "{{{{ snap | default(omit) }}}}", namespaces: ["{{{{ ns }}}}", nowhere], report_dir: "{{{{ output_dir }}}}/reports"}}
       register: in_process
     - name: Module Python
-      aksnet.networking.diagnose: {{snapshot: "{{{{ snap | default(omit) }}}}", namespaces: ["{{{{ ns }}}}", nowhere]}}
+      aksnet.networking.diagnose: {{snapshot: "{{{{ snap | default(omit) }}}}", namespaces: ["{{{{ ns }}}}", nowhere], report_dir: "{{{{ output_dir }}}}/reports"}}
       vars:
         ansible_python_interpreter: {other_python}
       register: module
@@ -59,6 +59,9 @@ def _assert_same(out, in_process, module):
     assert set(in_process) == set(module)
     assert in_process["diagnostics"]["findings"] and in_process["diagnostics"]["summary"] == module["diagnostics"]["summary"]
     assert _comparable(in_process) == _comparable(module)
+    # the module's AnsiballZ payload carries what the module imports only when asked (the report writer here)
+    assert sorted(module["report_paths"]) == ["html", "json", "markdown"]
+    assert all(os.path.isfile(path) for path in module["report_paths"].values())
 
 
 def test_snapshot_in_process_and_module_give_the_same_result(lab, tmp_path):

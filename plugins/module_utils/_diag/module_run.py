@@ -21,9 +21,6 @@ from .._module import ModuleFailure
 from .console import summary_lines
 from .engine import parse_steps, run_diagnostics
 from .index import Index
-from .probe_runner import ProbeError, ProbeRefused, active_diagnostics, apply_active
-from .reachability import build_evaluator, service_reachability
-from .report import write_reports
 from .snapshot_io import SnapshotError
 from .source import cluster_facts_from_azure, gather
 
@@ -85,7 +82,9 @@ def _active(mod, index, cluster_facts):
         raise ModuleFailure("active: true needs a live cluster; a snapshot cannot be probed. Drop snapshot or set active: false.")
     if mod.check_mode:
         return None, "check mode: the active probes (a debug pod) are not run"
+    # imported when used: most runs probe nothing and write no report (each import is a cost of every run in the worker)
     from .._kube.podexec import PodExec  # pylint: disable=import-outside-toplevel
+    from .probe_runner import ProbeError, ProbeRefused, active_diagnostics  # pylint: disable=import-outside-toplevel
 
     client = mod.kube()
     opts = {"namespace": params["probe_namespace"], "image": params["probe_image"], "image_pull_secrets": params["probe_image_pull_secrets"],
@@ -140,6 +139,8 @@ def _run(mod):
         probe_results=probe["probes"] if probe else None,
     )
     if probe:
+        from .probe_runner import apply_active  # pylint: disable=import-outside-toplevel
+
         apply_active(diagnostics, probe)
     for step in diagnostics["steps"]:
         if step["step"] == 3 and probe_error and step["status"] == "skipped":
@@ -161,6 +162,9 @@ def _run(mod):
     if data["mode"] == "live":
         result["api_requests"] = data["api_requests"]
     if params["report_dir"]:
+        from .reachability import build_evaluator, service_reachability  # pylint: disable=import-outside-toplevel
+        from .report import write_reports  # pylint: disable=import-outside-toplevel
+
         ev, _settings = build_evaluator(index, cluster_facts)
         reachability = service_reachability(ev, index, params["namespaces"])
         diagnostics["facts"]["run"]["duration_seconds"] = round(time.monotonic() - started, 1)
