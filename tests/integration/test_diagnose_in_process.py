@@ -16,10 +16,16 @@ PLAYBOOK = """
   gather_facts: false
   tasks:
     - name: Controller Python
-      aksnet.networking.diagnose: {{snapshot: "{{{{ snap | default(omit) }}}}", namespaces: ["{{{{ ns }}}}", nowhere], report_dir: "{{{{ output_dir }}}}/reports"}}
+      aksnet.networking.diagnose:
+        snapshot: "{{{{ snap | default(omit) }}}}"
+        namespaces: ["{{{{ ns }}}}", nowhere]
+        report_dir: "{{{{ output_dir }}}}/reports"
       register: in_process
     - name: Module Python
-      aksnet.networking.diagnose: {{snapshot: "{{{{ snap | default(omit) }}}}", namespaces: ["{{{{ ns }}}}", nowhere], report_dir: "{{{{ output_dir }}}}/reports"}}
+      aksnet.networking.diagnose:
+        snapshot: "{{{{ snap | default(omit) }}}}"
+        namespaces: ["{{{{ ns }}}}", nowhere]
+        report_dir: "{{{{ output_dir }}}}/reports"
       vars:
         ansible_python_interpreter: {other_python}
       register: module
