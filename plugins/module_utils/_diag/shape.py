@@ -30,7 +30,14 @@ def _opt(value, types):
 
 
 def _list_of_dicts(value):
-    return value is None or (isinstance(value, list) and all(isinstance(x, dict) for x in value))
+    if value is None:
+        return True
+    if not isinstance(value, list):
+        return False
+    for x in value:  # a loop, not all(<generator>): this runs several times per object of a large snapshot
+        if not isinstance(x, dict):
+            return False
+    return True
 
 
 def _port_value(value):
@@ -38,7 +45,14 @@ def _port_value(value):
 
 
 def _labels(value):
-    return value is None or (isinstance(value, dict) and all(isinstance(k, str) for k in value))
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    for k in value:
+        if not isinstance(k, str):
+            return False
+    return True
 
 
 def _ports(ports, field, number_key):
