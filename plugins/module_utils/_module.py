@@ -42,6 +42,17 @@ class ModuleFailure(Exception):
         self.result = result
 
 
+def merged_spec(argument_spec, auth=None):
+    """A module's whole argument spec: the shared option sets ``auth`` names, then the module's own options."""
+    spec = {}
+    if auth in ("azure", "both"):
+        spec.update(AZURE_AUTH_SPEC)
+    if auth in ("kube", "both"):
+        spec.update(KUBE_AUTH_SPEC)
+    spec.update(argument_spec)
+    return spec
+
+
 class AksnetModule:
     """Wraps AnsibleModule (composition, not inheritance).
 
@@ -50,14 +61,8 @@ class AksnetModule:
     """
 
     def __init__(self, argument_spec, auth=None, libraries=(), **kwargs):
-        spec = {}
-        if auth in ("azure", "both"):
-            spec.update(AZURE_AUTH_SPEC)
-        if auth in ("kube", "both"):
-            spec.update(KUBE_AUTH_SPEC)
-        spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = AnsibleModule(argument_spec=merged_spec(argument_spec, auth), **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.auth = auth
@@ -153,19 +158,30 @@ class AksnetModule:
         """
         try:
             result = func(self)
-        except ModuleFailure as exc:
-            self.fail(exc.msg, **exc.result)
-        except AzureAuthError as exc:
-            self.fail(str(exc), error={"code": "InvalidAuthSettings"})
-        except OperationTimeout as exc:
-            self.fail(str(exc), error={"code": "OperationTimeout"})
-        except AzureApiError as exc:
-            self.fail(str(exc), error=exc.as_result())
-        except (KubeConfigError, KubeApiError) as exc:
-            self.fail(str(exc), error={"status": getattr(exc, "status", None), "reason": getattr(exc, "reason", None)})
         except Exception as exc:  # pylint: disable=broad-except
-            if type(exc).__module__.startswith(("azure.", "msal")):
-                mapped = describe(exc, action)
-                self.fail(str(mapped), error=mapped.as_result())
-            raise
+            failure = known_failure(exc, action)
+            if failure is None:
+                raise
+            self.fail(failure[0], **failure[1])
         self.exit(**result)
+
+
+def known_failure(exc, action):
+    """``(msg, result keys)`` of an error every module reports the same way, or None for an unexpected one.
+
+    ``action`` describes what the module does ("read cluster lab-aks"), for Azure error texts.
+    """
+    if isinstance(exc, ModuleFailure):
+        return exc.msg, dict(exc.result)
+    if isinstance(exc, AzureAuthError):
+        return str(exc), {"error": {"code": "InvalidAuthSettings"}}
+    if isinstance(exc, OperationTimeout):
+        return str(exc), {"error": {"code": "OperationTimeout"}}
+    if isinstance(exc, AzureApiError):
+        return str(exc), {"error": exc.as_result()}
+    if isinstance(exc, (KubeConfigError, KubeApiError)):
+        return str(exc), {"error": {"status": getattr(exc, "status", None), "reason": getattr(exc, "reason", None)}}
+    if type(exc).__module__.startswith(("azure.", "msal")):
+        mapped = describe(exc, action)
+        return str(mapped), {"error": mapped.as_result()}
+    return None

@@ -8,7 +8,8 @@ Run from the repository root:  .venv/bin/python tests/perf/bench_diagnose.py
 peak memory is per size.) Targets: diagnose within 2x the snapshot parse time at every size; live
 mode makes one request per kind and page; the 1,000 pods x 300 policies matrix under 10 s;
 ``--playbook``: the diagnose task's wall time minus a stat task's, through ansible-playbook, against a
-plain ``json.load`` of the same large snapshot (goal <= 2x).
+plain ``json.load`` of the same large snapshot (goal <= 2x); once run in the worker by the action plugin
+(the controller's Python) and once through the module (another path to the same Python).
 """
 
 from __future__ import annotations
@@ -241,20 +242,41 @@ PLAYBOOK = """
       ansible.builtin.stat: {path: "{{ snap }}"}
     - name: t1
       ansible.builtin.set_fact: {t1: "{{ now().timestamp() }}"}
-    - name: Diagnose the snapshot
+    - name: Diagnose the snapshot (the controller's Python, so in the worker)
       aksnet.networking.diagnose: {snapshot: "{{ snap }}"}
       register: diag
     - name: t2
       ansible.builtin.set_fact: {t2: "{{ now().timestamp() }}"}
+    - name: Diagnose the snapshot through the module (another path to the same Python)
+      aksnet.networking.diagnose: {snapshot: "{{ snap }}"}
+      vars:
+        ansible_python_interpreter: "{{ other_python }}"
+      register: diag_module
+    - name: t3
+      ansible.builtin.set_fact: {t3: "{{ now().timestamp() }}"}
     - name: Times
       ansible.builtin.debug:
         msg: "BENCH {{ {'stat_s': (t1 | float) - (t0 | float), 'diagnose_s': (t2 | float) - (t1 | float),
-                        'findings': diag.diagnostics.findings | length} | to_json }}"
+                        'module_s': (t3 | float) - (t2 | float), 'findings': diag.diagnostics.findings | length,
+                        'module_findings': diag_module.diagnostics.findings | length} | to_json }}"
 """
 
 
+def _other_python():
+    """A path to this venv's Python that is not sys.executable: the action plugin then runs the module."""
+    here = os.path.dirname(sys.executable)
+    for name in ("python3", "python", f"python{sys.version_info[0]}.{sys.version_info[1]}"):
+        path = os.path.join(here, name)
+        if os.path.exists(path) and os.path.normpath(path) != os.path.normpath(sys.executable):
+            return path
+    raise SystemExit("no second path to this Python in " + here)
+
+
 def measure_playbook(name="large"):
-    """DIAGNOSE task wall time minus a stat task's, through ansible-playbook, against a plain json.load (15.13)."""
+    """DIAGNOSE task wall time minus a stat task's, through ansible-playbook, against a plain json.load (15.13).
+
+    Both paths: in the worker (the action plugin, the controller's Python) and the module (another interpreter path).
+    """
     pods, services, policies, namespaces = SIZES[name]
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, f"{name}.snapshot.json")
@@ -271,14 +293,17 @@ def measure_playbook(name="large"):
             handle.write(PLAYBOOK)
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
                    ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-        out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), book, "-e", f"snap={path}"],
+        out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), book, "-e", f"snap={path}",
+                              "-e", f"other_python={_other_python()}"],
                              capture_output=True, text=True, check=True, cwd=ROOT, env=env, timeout=900).stdout
         line = next(x for x in out.splitlines() if "BENCH " in x)
         timed = json.loads(line.split("BENCH ", 1)[1].rstrip('"').replace('\\"', '"'))
     load = statistics.median(loads)
     task = timed["diagnose_s"] - timed["stat_s"]
     return {"size": name, "json_load_s": round(load, 3), "stat_task_s": round(timed["stat_s"], 3), "diagnose_task_s": round(timed["diagnose_s"], 3),
-            "ratio": round(task / load, 2), "findings": timed["findings"]}
+            "ratio": round(task / load, 2), "findings": timed["findings"],
+            "module_task_s": round(timed["module_s"], 3), "module_ratio": round((timed["module_s"] - timed["stat_s"]) / load, 2),
+            "module_findings": timed["module_findings"]}
 
 
 def _child(args):
@@ -324,7 +349,8 @@ def main():
       f"({r['allowed']} allowed; target < 10 s)\n")
     r = _child(["--playbook"])
     w(f"through ansible-playbook ({r['size']}): diagnose task {r['diagnose_task_s']} s - stat task {r['stat_task_s']} s vs json.load "
-      f"{r['json_load_s']} s: ratio {r['ratio']} (target <= 2; {r['findings']} findings registered)\n")
+      f"{r['json_load_s']} s: ratio {r['ratio']} (target <= 2; {r['findings']} findings registered); through the module (another "
+      f"interpreter path) {r['module_task_s']} s: ratio {r['module_ratio']} ({r['module_findings']} findings)\n")
     w(f"total {time.perf_counter() - start:.1f} s\n")
 
 

@@ -158,11 +158,9 @@ CATALOGUE = {
 
 def _refs(index, ctx, kind, namespace=None, name=None):
     out = []
-    for obj in index.kinds(kind):
+    for obj in index.kinds(kind) if namespace is None else index.in_namespace(kind, namespace):
         meta = obj.get("metadata") or {}
         ns = meta.get("namespace")
-        if namespace is not None and ns != namespace:
-            continue
         if name is not None and meta.get("name") != name:
             continue
         if not ctx.in_scope(ns):

@@ -30,7 +30,15 @@ def _opt(value, types):
 
 
 def _list_of_dicts(value):
-    return value is None or (isinstance(value, list) and all(isinstance(x, dict) for x in value))
+    if value is None:
+        return True
+    if not isinstance(value, list):
+        return False
+    # a loop, not all(<generator>): this runs several times per object of a large snapshot (a third faster)
+    for x in value:  # noqa: SIM110
+        if not isinstance(x, dict):
+            return False
+    return True
 
 
 def _port_value(value):
@@ -38,7 +46,14 @@ def _port_value(value):
 
 
 def _labels(value):
-    return value is None or (isinstance(value, dict) and all(isinstance(k, str) for k in value))
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    for k in value:  # noqa: SIM110  (as in _list_of_dicts)
+        if not isinstance(k, str):
+            return False
+    return True
 
 
 def _ports(ports, field, number_key):

@@ -128,12 +128,25 @@ def _kubectl(kind, ns, name):
 
 
 def _closest(selector, candidates, limit=3):
-    """Candidates whose labels come closest to satisfying ``selector``, with what differs."""
+    """Candidates whose labels come closest to satisfying ``selector``, with what differs.
+
+    A candidate carries its full ``labels`` only when they tell something new: the first one, and any whose ``differs``
+    is not the same as an earlier candidate's (replicas of one workload differ the same way; their labels repeat).
+    """
     reqs = len(selector.labels) + len(selector.exprs)
     count = selector.failing_count
     scored = [(count(labels), name, labels) for name, labels in candidates]
     scored.sort(key=lambda x: (x[0], x[1]))
-    return [{"name": name, "labels": labels, "differs": selector.failing(labels), "matched": reqs - n} for n, name, labels in scored[:limit]]
+    out, seen = [], []
+    for n, name, labels in scored[:limit]:
+        differs = selector.failing(labels)
+        entry = {"name": name}
+        if differs not in seen:
+            entry["labels"] = labels
+            seen.append(differs)
+        entry.update(differs=differs, matched=reqs - n)
+        out.append(entry)
+    return out
 
 
 def _pod_candidates(ev, namespace, cilium=False):

@@ -707,6 +707,10 @@ class PolicyEvaluator:
         if mask is not None:
             return mask
         kind = peer[0]
+        if kind == "pods" and peer[1] is not None and peer[3] is not None:
+            # With a namespaceSelector the policy's own namespace plays no part: policies of every namespace share the mask.
+            mask = self._peer_mask_cache[peer] = self.peer_mask(("pods", peer[1], peer[2], None))
+            return mask
         mask = 0
         if kind == "pods":
             _unused, ns_sel, pod_sel, pol_ns = peer

@@ -193,6 +193,22 @@ def test_blocks_service_traffic_example_shows_the_client_the_policy_means(tmp_pa
     assert example in f["message"]
 
 
+def test_closest_pods_give_labels_only_where_they_tell_something_new(tmp_path):
+    # three replicas of web (same labels but the hash) fail the peer app=wbe the same way: only the first repeats its labels;
+    # a pod failing it differently (no app label) keeps its labels
+    replicas = [pod("shop", f"web-{i}", app="web", tier="fe", hash=f"h{i}") for i in range(3)]
+    p = np("shop", "api-in", podSelector={"matchLabels": {"app": "api"}}, ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "wbe"}}}]}])
+    f = one(run(tmp_path, [*replicas, p], AZURE_NPM, base=[ns("shop"), pod("shop", "api-1", app="api", tier="be", hash="a")]),
+            "netpol.peer_selects_no_pods")
+    closest = f["evidence"]["closest_pods"]
+    assert [c["name"] for c in closest] == ["shop/api-1", "shop/web-0", "shop/web-1"]
+    assert [c["differs"] for c in closest] == [["app=wbe (has app=api)"], ["app=wbe (has app=web)"], ["app=wbe (has app=web)"]]
+    assert closest[0]["labels"] == {"app": "api", "tier": "be", "hash": "a"}
+    assert closest[1]["labels"] == {"app": "web", "tier": "fe", "hash": "h0"}
+    assert "labels" not in closest[2] and closest[2]["matched"] == 0
+    assert "closest pod shop/api-1 differs in app=wbe (has app=api)" in f["message"]
+
+
 def test_cilium_not_enforced(tmp_path):
     p = cnp("shop", "c", endpointSelector={"matchLabels": {"app": "api"}}, ingress=[{"fromEntities": ["cluster"]}])
     f = one(run(tmp_path, [p], AZURE_NPM), "cilium.not_enforced")
