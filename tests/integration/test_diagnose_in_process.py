@@ -79,11 +79,14 @@ def test_snapshot_in_process_and_module_give_the_same_result(lab, tmp_path):
 def test_live_in_process_and_module_give_the_same_result(fresh_lab, tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "tests", "perf"))
     try:
-        from bench_diagnose import synthetic_cluster
+        from bench_live import bench_objects
     finally:
         sys.path.pop(0)
-    # a small cluster with broken Services, crash-looping pods and policies; the emulator computes the EndpointSlices
-    fresh_lab.kube.load_objects(synthetic_cluster(120, 40, 30, 3, endpoints=False))
+    # a small cluster with broken Services and policies, made acceptable to a real API server too (kube-system is the
+    # lab's own, pods on the lab's nodes, no owner references to ReplicaSets that do not exist, allocated ClusterIPs)
+    nodes = sorted(n["metadata"]["name"] for n in fresh_lab.kube.objects("nodes", namespace=None, group=""))
+    data = bench_objects(120, 40, 30, 3, nodes)
+    fresh_lab.kube.load_objects([obj for kind in ("Namespace", "Service", "NetworkPolicy", "IngressClass", "Ingress", "Pod") for obj in data[kind]])
     out, in_process, module = _run(fresh_lab, tmp_path, "team-001")
     _assert_same(out, in_process, module)
     assert in_process["mode"] == "live" and in_process["api_requests"] == module["api_requests"] > 0

@@ -707,3 +707,15 @@ def test_v1_endpoints_reads_carry_the_deprecation_warning(emu):
     assert call(emu, "GET", "/api/v1/endpoints").warnings == [text]
     assert call(emu, "GET", f"/api/v1/namespaces/{NS}/endpoints").warnings == [text]
     assert call(emu, "GET", "/apis/discovery.k8s.io/v1/endpointslices").warnings == []
+
+
+def test_owner_references_need_api_version_kind_name_and_uid(emu):
+    """kube-apiserver refuses an owner reference without a uid (422, metadata.ownerReferences.uid: must not be empty):
+    found against the real control plane when a test loaded owner references to ReplicaSets that do not exist."""
+    body = service()
+    body["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d8f"}]
+    answer = call(emu, "POST", SERVICES, body)
+    assert answer.status == 422 and answer.reason == "Invalid"
+    assert answer.fields == ["metadata.ownerReferences.uid"]
+    body["metadata"]["ownerReferences"][0]["uid"] = "8c1d3f0e-0000-4000-8000-000000000001"
+    assert call(emu, "POST", SERVICES, body).status == 201
