@@ -627,6 +627,10 @@ class RealKube:  # pylint: disable=too-many-instance-attributes,too-many-public-
             for node in self._items("", "nodes"):
                 if node["metadata"]["name"] not in default_nodes:
                     self._remove("", "nodes", node)
+            # cluster-scoped objects a test may create (an IngressClass of the ingress roles or of a Helm release)
+            for klass in self._items("networking.k8s.io", "ingressclasses"):
+                if ("IngressClass", "", klass["metadata"]["name"]) not in wanted:
+                    self._remove("networking.k8s.io", "ingressclasses", klass)
             for group, _version, plural in RESET_KINDS:
                 info = self._info_of(group, plural)
                 for namespace in SYSTEM_NAMESPACES:
