@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-# the analyzers import gc_paused from here
-from .._common.memory import gc_paused  # noqa: F401  pylint: disable=unused-import
-
 TERMINAL_PHASES = ("Succeeded", "Failed")
 LIST_LIMIT = 5  # how many names a message lists before "and N more"
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
+from .._common.memory import gc_paused
 from .findings import finding
 from .helpers import (
     condition,
     container_statuses,
     containers,
     event_summary,
-    gc_paused,
     latest_first,
     name_of,
     ns_of,

@@ -17,6 +17,7 @@ that enforce; configuration findings (selectors, ports) always.
 
 from __future__ import annotations
 
+from .._common.memory import gc_paused
 from .._netpol.evaluate import (
     CILIUM,
     EGRESS,
@@ -30,7 +31,7 @@ from .._netpol.evaluate import (
 )
 from .enforcement import cilium_agent_present, enforcement
 from .findings import finding
-from .helpers import gc_paused, short_list
+from .helpers import short_list
 
 STEP = 4
 REQUIRED_KINDS = ("NetworkPolicy", "Pod")

@@ -11,13 +11,13 @@ is reported instead of ``service.no_endpoints`` (the cause, not the symptom).
 
 from __future__ import annotations
 
+from .._common.memory import gc_paused
 from .findings import finding
 from .helpers import (
     annotations_of,
     container_ports,
     endpoint_source,
     event_summary,
-    gc_paused,
     is_headless,
     labels_of,
     latest_first,
